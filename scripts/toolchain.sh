@@ -70,8 +70,14 @@ zkt_ensure_deps() {
   local stamp="$ZKT_ROOT/node_modules/.zkt-lock-hash" want
   want="$(sha256sum "$ZKT_ROOT/package-lock.json" | cut -d' ' -f1)-$(node --version)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  zkt_log "installing dependencies (npm ci)"
-  (cd "$ZKT_ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  zkt_log "installing dependencies from package-lock.json"
+  # `npm install --no-save` rather than `npm ci`: npm 11 leaves other platforms' optional
+  # packages (rollup's, nx's) out of the lockfile, which `npm ci` then rejects as out of sync.
+  # With the lockfile present the versions installed are exactly the locked ones.
+  if ! (cd "$ZKT_ROOT" && npm install --no-save --prefer-offline --no-audit --no-fund --loglevel=error >&2); then
+    zkt_log "error: npm install failed (is the npm registry reachable?)"
+    return 1
+  fi
   echo "$want" > "$stamp"
 }
 
