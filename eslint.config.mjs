@@ -27,6 +27,23 @@ export default [
     },
   },
   {
+    // Tests may start the infrastructure they run against (a real broker, a Docker engine).
+    files: ["**/*.test.ts"],
+    rules: {
+      "@nx/enforce-module-boundaries": [
+        "error",
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: "type:lib", onlyDependOnLibsWithTags: ["type:lib", "type:infra", "type:testing"] },
+            { sourceTag: "*", onlyDependOnLibsWithTags: ["*"] },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Only the event-log library talks to Kafka through kafkajs. Infrastructure tests and the
     // raw baseline benchmark measure the broker itself, so they may too.
     files: ["**/*.ts"],

@@ -1,0 +1,28 @@
+import { Context, type Effect, type Scope } from "effect";
+import type { BadExport, EventLogError } from "./errors.ts";
+import type { AppendResult, LogRecord, SubscribeOptions, Subscription, TopicSpec } from "./model.ts";
+
+export interface EventLogApi {
+  readonly adapter: "embedded" | "kafka";
+  /** Creates the topics that do not exist yet; an existing topic is left as it is. */
+  readonly createTopics: (specs: readonly TopicSpec[]) => Effect.Effect<void, EventLogError>;
+  readonly topics: Effect.Effect<readonly TopicSpec[], EventLogError>;
+  /** Appends one keyed record; the key picks the partition (Kafka's murmur2 partitioner). */
+  readonly append: (topic: string, key: string, value: string) => Effect.Effect<AppendResult, EventLogError>;
+  /** Every record of a topic from `fromOffset` (per partition) up to its current end, by partition then offset. */
+  readonly read: (topic: string, fromOffset?: number) => Effect.Effect<readonly LogRecord[], EventLogError>;
+  /**
+   * Joins a consumer group: at-least-once delivery (offsets committed after the handler
+   * succeeds), records that fail to decode go to `<topic>.dlq`, duplicate event ids are dropped.
+   * The subscription closes gracefully with the scope.
+   */
+  readonly subscribe: <E, R>(
+    options: SubscribeOptions<E, R>,
+  ) => Effect.Effect<Subscription, EventLogError, R | Scope.Scope>;
+  /** The log as JSONL (every topic, or the ones named): one record a line, by topic, partition and offset. */
+  readonly exportJsonl: (topics?: readonly string[]) => Effect.Effect<string, EventLogError>;
+  /** Appends every record of a JSONL export to the same topic and partition; returns the count. */
+  readonly importJsonl: (jsonl: string) => Effect.Effect<number, EventLogError | BadExport>;
+}
+
+export class EventLog extends Context.Tag("@zk-testnet/event-log/EventLog")<EventLog, EventLogApi>() {}
