@@ -18,6 +18,8 @@ export default defineConfig({
         test: {
           name: "int",
           include: ["{libs,services,infra,e2e}/**/*.int.test.ts"],
+          // Starts (or finds) the Docker engine once per run and exports DOCKER_HOST to the workers.
+          globalSetup: ["infra/containers/src/vitest-global-setup.ts"],
           exclude,
           pool: "forks",
           poolOptions: { forks: { singleFork: true } },
@@ -29,6 +31,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["{libs,services,infra,e2e}/**/*.e2e.test.ts"],
+          globalSetup: ["infra/containers/src/vitest-global-setup.ts"],
           exclude,
           pool: "forks",
           poolOptions: { forks: { singleFork: true } },
