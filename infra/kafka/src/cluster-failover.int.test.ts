@@ -7,7 +7,7 @@ import { printBrokerLogsOnFailure } from "./testing.ts";
 const { Kafka, Partitioners, logLevel } = kafkajs;
 
 const BATCHES = 30;
-const MAX_ATTEMPTS = 400;
+const DEADLINE_MS = 150_000;
 const PER_BATCH = 100;
 const KILL_AFTER = 10;
 const RESTART_AFTER = 20;
@@ -50,7 +50,9 @@ layer(KafkaCluster.threeNodes, { excludeTestServices: true, timeout: "240 second
       let restarted = false;
       // Produce until BATCHES batches were acknowledged: the broker dies after KILL_AFTER of them
       // and comes back after RESTART_AFTER; sends that fail meanwhile are counted, never resent.
-      for (let attempt = 0; attempt < MAX_ATTEMPTS && acknowledged.size < BATCHES * PER_BATCH; attempt++, batch++) {
+      const failures: string[] = [];
+      const deadline = Date.now() + DEADLINE_MS;
+      for (; Date.now() < deadline && acknowledged.size < BATCHES * PER_BATCH; batch++) {
         if (!killed && acknowledged.size >= KILL_AFTER * PER_BATCH) {
           yield* cluster.kill(VICTIM);
           killed = true;
@@ -66,12 +68,17 @@ layer(KafkaCluster.threeNodes, { excludeTestServices: true, timeout: "240 second
         const ok = yield* Effect.promise(() =>
           producer.send({ topic, acks: -1, messages }).then(
             () => true,
-            () => false,
+            (error: Error) => {
+              failures.push(error.message);
+              return false;
+            },
           ),
         );
         for (const m of messages) (ok ? acknowledged : unacknowledged).add(m.value);
+        // Back off after a failed send, as a producer would, while leadership moves.
+        if (!ok) yield* Effect.sleep("200 millis");
       }
-      expect(killed && restarted).toBe(true);
+      expect(killed && restarted, `sends failed: ${failures.slice(-3).join(" | ")}`).toBe(true);
       expect(acknowledged.size).toBe(BATCHES * PER_BATCH);
 
       // A fresh consumer reads every partition up to its high watermark.
