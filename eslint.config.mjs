@@ -27,8 +27,8 @@ export default [
     },
   },
   {
-    // Tests may start the infrastructure they run against (a real broker, a Docker engine).
-    files: ["**/*.test.ts"],
+    // Tests and benchmarks may start the infrastructure they run against (a real broker, a Docker engine).
+    files: ["**/*.test.ts", "**/bench/**/*.ts"],
     rules: {
       "@nx/enforce-module-boundaries": [
         "error",

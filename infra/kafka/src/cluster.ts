@@ -43,6 +43,17 @@ const READY_TIMEOUT = Duration.seconds(120);
 const STOP_GRACE = Duration.seconds(15);
 const STARTED_LINE = "Kafka Server started";
 
+/**
+ * A Kafka cluster id: a base64url-encoded 16-byte UUID that, as Kafka's own Uuid.randomUuid
+ * ensures, does not start with "-" (the storage tool would read it as an option).
+ */
+export const newClusterId = (): string => {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+};
+
 /** Distinct free ports on 127.0.0.1, held open together so none is handed out twice. */
 const freePorts = (count: number): Effect.Effect<number[]> =>
   Effect.promise(async () => {
@@ -118,8 +129,7 @@ const runStorageFormat = (libs: string, clusterId: string, node: BrokerNode): Ef
         `${libs}/*`,
         "kafka.tools.StorageTool",
         "format",
-        "-t",
-        clusterId,
+        `--cluster-id=${clusterId}`,
         "-c",
         node.propsFile,
         "--ignore-formatted",
@@ -247,8 +257,7 @@ export const prepareCluster = (options: ClusterOptions): Effect.Effect<ClusterLa
         propsFile: join(nodeDir, "server.properties"),
       };
     });
-    // A Kafka cluster id is a base64url-encoded 16-byte UUID.
-    const clusterId = randomBytes(16).toString("base64url");
+    const clusterId = newClusterId();
     const layout: ClusterLayout = {
       dir,
       clusterId,

@@ -52,22 +52,23 @@ export const processRecord = <E, R>(
       yield* Metric.increment(Metric.tagged(duplicates, "topic", record.topic));
       return;
     }
+    // The retry schedule is only built once the handler has failed: this is the hot path.
     const handled = yield* options.handler(event, record).pipe(
-      Effect.retry(handlerRetry),
       Effect.as(true),
-      Effect.catchAllCause((cause) =>
-        appendDlq(
-          dlqTopicOf(record.topic),
-          record.key,
-          JSON.stringify(deadLetterOf(record, { reason: "handler-failed", message: String(cause).slice(0, 2000) })),
-        ).pipe(Effect.as(false)),
+      Effect.catchAllCause(() =>
+        options.handler(event, record).pipe(
+          Effect.retry(handlerRetry),
+          Effect.as(true),
+          Effect.catchAllCause((cause) =>
+            appendDlq(
+              dlqTopicOf(record.topic),
+              record.key,
+              JSON.stringify(deadLetterOf(record, { reason: "handler-failed", message: String(cause).slice(0, 2000) })),
+            ).pipe(Effect.as(false)),
+          ),
+        ),
       ),
     );
-    if (!handled) {
-      stats.deadLettered++;
-      yield* Metric.increment(Metric.tagged(deadLettered, "topic", record.topic));
-      return;
-    }
     dedupe.add(id);
     stats.handled++;
   });

@@ -91,7 +91,11 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
           const batch = queue.slice(0, maxBatch);
           queue = queue.slice(batch.length);
           const byTopic = new Map<string, PendingAppend[]>();
-          for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+          for (const p of batch) {
+            const list = byTopic.get(p.topic);
+            if (list === undefined) byTopic.set(p.topic, [p]);
+            else list.push(p);
+          }
           try {
             const results = await producer.sendBatch({
               acks: -1,
@@ -128,23 +132,38 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
 
     const loadPartitionsOf = (names: readonly string[]) => Effect.forEach(names, loadPartitions, { discard: true });
 
+    // One flush is scheduled per turn of the event loop, so concurrent appends share a request.
+    let scheduled = false;
+    const schedule = () => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        void flush();
+      });
+    };
     const appendOnce = (topic: string, key: string, value: string) =>
       Effect.async<AppendResult, EventLogError>((resume) => {
         queue.push({ topic, key, value, done: (r) => resume("_tag" in r ? Effect.fail(r) : Effect.succeed(r)) });
-        if (queue.length >= maxBatch) void flush();
-        else setImmediate(() => void flush());
+        schedule();
       });
 
-    const append = (topic: string, key: string, value: string): Effect.Effect<AppendResult, EventLogError> =>
-      Effect.gen(function* () {
-        const bytes = Buffer.byteLength(value, "utf8");
-        if (bytes > maxBytes) return yield* new RecordTooLarge({ topic, bytes, limit: maxBytes });
-        yield* ensureKnown(topic);
-        yield* loadPartitions(topic);
-        return yield* appendOnce(topic, key, value).pipe(
-          Effect.retry({ schedule: retrySchedule(options.appendBudget ?? "20 seconds"), while: isTransient }),
-        );
-      });
+    const retryAppend = (topic: string, key: string, value: string) =>
+      appendOnce(topic, key, value).pipe(
+        Effect.retry({ schedule: retrySchedule(options.appendBudget ?? "20 seconds"), while: isTransient }),
+      );
+
+    const append = (topic: string, key: string, value: string): Effect.Effect<AppendResult, EventLogError> => {
+      const bytes = Buffer.byteLength(value, "utf8");
+      if (bytes > maxBytes) return Effect.fail(new RecordTooLarge({ topic, bytes, limit: maxBytes }));
+      // The retry schedule is only built once a send has failed: appends are the hot path.
+      const send = appendOnce(topic, key, value).pipe(
+        Effect.catchIf(isTransient, () => retryAppend(topic, key, value)),
+      );
+      return known.has(topic) && partitionCounts.has(topic)
+        ? send
+        : ensureKnown(topic).pipe(Effect.zipRight(loadPartitions(topic)), Effect.zipRight(send));
+    };
 
     const createTopics = (specs: readonly TopicSpec[]) =>
       Effect.tryPromise({
@@ -238,16 +257,34 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
             for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: (opts.from ?? "earliest") === "earliest" });
             await consumer.run({
               autoCommit: false,
-              eachMessage: async ({ topic, partition, message }) => {
-                if (state !== "running") throw new Error("subscription stopped");
-                const record: LogRecord = { topic, partition, offset: Number(message.offset), key: message.key?.toString() ?? "", value: message.value?.toString() ?? "" };
-                await Runtime.runPromise(runtime)(processRecord(opts, stats, dedupe, append, record));
-                if (state !== "running") throw new Error("subscription stopped");
-                handled.set(`${topic}/${partition}`, { topic, partition, offset: record.offset + 1 });
-                if (++sinceCommit >= every) {
-                  sinceCommit = 0;
-                  await commit();
+              eachBatchAutoResolve: false,
+              // One Effect run per fetched batch, records in partition order within it.
+              eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+                const records: LogRecord[] = [];
+                for (const message of batch.messages) {
+                  records.push({ topic: batch.topic, partition: batch.partition, offset: Number(message.offset), key: message.key?.toString() ?? "", value: message.value?.toString() ?? "" });
                 }
+                await Runtime.runPromise(runtime)(
+                  Effect.gen(function* () {
+                    for (const record of records) {
+                      if (state !== "running" || !isRunning() || isStale()) return;
+                      yield* processRecord(opts, stats, dedupe, append, record);
+                      resolveOffset(String(record.offset));
+                      handled.set(`${record.topic}/${record.partition}`, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
+                      sinceCommit++;
+                    }
+                    // Commit once per fetched batch, when enough was handled since the last commit.
+                    if (sinceCommit >= every && state === "running") {
+                      sinceCommit = 0;
+                      yield* Effect.promise(() => commit());
+                    }
+                  }),
+                ).catch((error: unknown) => {
+                  // Stopped: leave the rest unresolved. Failed: throw, and kafkajs refetches from
+                  // the last resolved offset (at-least-once).
+                  if (state === "running") throw error;
+                });
+                await heartbeat();
               },
             });
           },

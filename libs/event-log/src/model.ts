@@ -50,9 +50,12 @@ export const memoryDedupe = (): DedupeStore => {
   return { has: (id) => ids.has(id), add: (id) => void ids.add(id) };
 };
 
-/** When a subscription commits what it handled. */
+/**
+ * When a subscription commits what it handled: once at least `everyRecords` were handled since
+ * the last commit (1: after every record). The Kafka adapter checks at the end of each fetched
+ * batch, so it commits at most once per batch; closing commits the rest.
+ */
 export interface CommitPolicy {
-  /** Commit after this many handled records (1: after every record). */
   readonly everyRecords: number;
 }
 
