@@ -69,6 +69,14 @@ export const processRecord = <E, R>(
         ),
       ),
     );
+    if (!handled) {
+      stats.deadLettered++;
+      yield* Metric.increment(Metric.tagged(deadLettered, "topic", record.topic));
+      yield* Effect.logWarning("record dead-lettered").pipe(
+        Effect.annotateLogs({ topic: record.topic, partition: record.partition, offset: record.offset, reason: "handler-failed" }),
+      );
+      return;
+    }
     dedupe.add(id);
     stats.handled++;
   });

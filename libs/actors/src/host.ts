@@ -1,0 +1,256 @@
+import { Clock, Deferred, Duration, Effect, Fiber, Queue, type Scope } from "effect";
+import { transition, initialTransition, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from "xstate";
+import { appendEvent, EventLog, protocolCodec, retrySchedule, type DedupeStore, type EventLogError, type Subscription } from "@zk-testnet/event-log";
+import { makeEvent, type EventId, type ProtocolEvent, type Slot } from "@zk-testnet/protocol";
+import type { CancelParams, HostActorFailed, HostInput, HostStarted, PublishParams, RunParams, ScheduleParams } from "./host-actions.ts";
+import { canonicalJson, sha256Hex } from "./json.ts";
+import { restoreState, type SnapshotStore } from "./snapshots.ts";
+
+/** What a service is: a pure machine, the topics it folds, and the Effects its `run` actions name. */
+export interface ServiceDefinition<M extends AnyStateMachine> {
+  /** The service's name: the `source` of every event it writes and its consumer group. */
+  readonly name: string;
+  readonly machine: M;
+  readonly input?: InputFrom<M>;
+  /** Topics whose events are the machine's inputs, its own output topics included where it needs them. */
+  readonly inputs: readonly string[];
+  /** Which protocol events the machine takes (default: all on its input topics). */
+  readonly accepts?: (event: ProtocolEvent) => boolean;
+  /** Named side effects for `run` actions; each returns the machine event to deliver. */
+  readonly actors?: Readonly<Record<string, (input: never) => Effect.Effect<unknown, unknown>>>;
+}
+
+export interface HostOptions {
+  readonly snapshots?: SnapshotStore;
+  /** Save a snapshot after this many steps (0: never). */
+  readonly snapshotEvery?: number;
+}
+
+export interface ServiceHandle<M extends AnyStateMachine> {
+  readonly name: string;
+  /** How many input events the start-up replay folded. */
+  readonly replayed: number;
+  readonly snapshot: Effect.Effect<SnapshotFrom<M>>;
+  /** SHA-256 of the machine's state (value and context) in canonical JSON. */
+  readonly stateHash: Effect.Effect<string>;
+  /** Resolves once every step queued so far has been carried out. */
+  readonly idle: Effect.Effect<void>;
+  readonly subscription: Subscription;
+}
+
+interface Step {
+  readonly event: unknown;
+  /** The id that output events of this step are derived from. */
+  readonly cause: EventId;
+  readonly done: Deferred.Deferred<void>;
+}
+
+/** A deterministic cause id for what a timer or actor delivers (it has no event id of its own). */
+export const timerCause = (service: string, id: string): EventId => sha256Hex(`zk-testnet/timer/v1\n${service}\n${id}`).slice(0, 32) as EventId;
+
+export const stateHashOf = (snapshot: { readonly value: unknown; readonly context: unknown }): string =>
+  sha256Hex(canonicalJson({ value: snapshot.value, context: snapshot.context }));
+
+const stateOf = (snapshot: unknown): { value: unknown; context: unknown } => {
+  const s = snapshot as { value: unknown; context: unknown };
+  return { value: s.value, context: s.context };
+};
+
+/** Folds input events through the machine without running any action: the replay function. */
+export const foldEvents = <M extends AnyStateMachine>(
+  machine: M,
+  start: SnapshotFrom<M>,
+  events: readonly ProtocolEvent[],
+): SnapshotFrom<M> => {
+  let snapshot = start;
+  for (const event of events) snapshot = transition(machine, snapshot, { type: "input", event } as HostInput<ProtocolEvent> as EventFromLogic<M>)[0];
+  return snapshot;
+};
+
+/** Reads every input topic to its end and orders the events as they happened (time, then topic order, then offset). */
+const readInputs = (definition: ServiceDefinition<AnyStateMachine>, seen: ReadonlySet<string>) =>
+  Effect.gen(function* () {
+    const log = yield* EventLog;
+    const entries: { event: ProtocolEvent; topic: number; partition: number; offset: number }[] = [];
+    for (const [topicIndex, topic] of definition.inputs.entries()) {
+      for (const record of yield* log.read(topic)) {
+        const decoded = protocolCodec.decode(record.value);
+        if (decoded._tag === "Left" || seen.has(decoded.right.id)) continue;
+        if (definition.accepts !== undefined && !definition.accepts(decoded.right)) continue;
+        entries.push({ event: decoded.right, topic: topicIndex, partition: record.partition, offset: record.offset });
+      }
+    }
+    entries.sort((a, b) => a.event.time - b.event.time || a.topic - b.topic || a.partition - b.partition || a.offset - b.offset);
+    const unique = new Map<string, ProtocolEvent>();
+    for (const e of entries) if (!unique.has(e.event.id)) unique.set(e.event.id, e.event);
+    return [...unique.values()];
+  });
+
+/**
+ * Runs a service: restores its snapshot (if any), replays its inputs to rebuild the state while
+ * emitting nothing, then consumes live as a consumer group named after the service, one step at
+ * a time: `transition`, then the host actions (publish, schedule, cancel, run) through Effect.
+ */
+export const runService = <M extends AnyStateMachine>(
+  definition: ServiceDefinition<M>,
+  options: HostOptions = {},
+): Effect.Effect<ServiceHandle<M>, EventLogError, EventLog | Scope.Scope> =>
+  Effect.gen(function* () {
+    const log = yield* EventLog;
+    const machine = definition.machine;
+    const name = definition.name;
+
+    // 1. Snapshot, then replay what came after it.
+    const stored = options.snapshots === undefined ? undefined : yield* options.snapshots.load(name);
+    const seen = new Set<string>(stored?.seen ?? []);
+    let snapshot: SnapshotFrom<M> =
+      stored !== undefined
+        ? restoreState(machine, stored.state)
+        : (initialTransition(machine, definition.input as never)[0] as SnapshotFrom<M>);
+    const backlog = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen);
+    snapshot = foldEvents(machine, snapshot, backlog);
+    for (const e of backlog) seen.add(e.id);
+    const dedupe: DedupeStore = { has: (id) => seen.has(id), add: (id) => void seen.add(id) };
+    yield* Effect.logInfo("replayed").pipe(Effect.annotateLogs({ service: name, events: backlog.length, fromSnapshot: stored !== undefined }));
+
+    // 2. One writer: every step goes through this queue.
+    const scope = yield* Effect.scope;
+    const steps = yield* Queue.unbounded<Step>();
+    let stepCount = 0;
+
+    // Timers: one fiber sleeps until the earliest is due, then delivers every due timer in
+    // (time, scheduling order), so ties resolve the same way in every run.
+    interface Timer {
+      readonly id: string;
+      readonly at: number;
+      readonly seq: number;
+      readonly produce: Effect.Effect<unknown>;
+    }
+    const timers = new Map<string, Timer>();
+    let timerSeq = 0;
+    let timerFiber: Fiber.RuntimeFiber<void, never> | undefined;
+    const earliest = (): Timer | undefined => {
+      let best: Timer | undefined;
+      for (const t of timers.values()) if (best === undefined || t.at < best.at || (t.at === best.at && t.seq < best.seq)) best = t;
+      return best;
+    };
+    const fire = (timer: Timer) =>
+      Effect.uninterruptible(
+        Effect.gen(function* () {
+          timers.delete(timer.id);
+          const event = yield* timer.produce;
+          const done = yield* Deferred.make<void>();
+          yield* Queue.offer(steps, { event, cause: timerCause(name, timer.id), done });
+        }),
+      );
+    const timerLoop: Effect.Effect<void> = Effect.gen(function* () {
+      for (let next = earliest(); next !== undefined; next = earliest()) {
+        const now = yield* Clock.currentTimeMillis;
+        if (next.at > now) yield* Effect.sleep(Duration.millis(next.at - now));
+        else yield* fire(next);
+      }
+    });
+
+    const execute = (actions: readonly { type: string; params: unknown }[], cause: EventId) =>
+      Effect.gen(function* () {
+        let position = 0;
+        let rearm = false;
+        for (const action of actions) {
+          switch (action.type) {
+            case "publish": {
+              for (const draft of (action.params as PublishParams).events) {
+                const event = yield* makeEvent({
+                  type: draft.type,
+                  source: name,
+                  causationId: cause,
+                  position: position++,
+                  correlationId: draft.correlationId,
+                  slot: draft.slot as Slot,
+                  payload: draft.payload,
+                } as never);
+                yield* appendEvent(log, event as ProtocolEvent).pipe(Effect.retry({ schedule: retrySchedule("30 seconds") }));
+              }
+              break;
+            }
+            case "schedule": {
+              const p = action.params as ScheduleParams;
+              timers.set(p.id, { id: p.id, at: p.at, seq: timerSeq++, produce: Effect.succeed(p.event) });
+              rearm = true;
+              break;
+            }
+            case "cancel": {
+              rearm = timers.delete((action.params as CancelParams).id) || rearm;
+              break;
+            }
+            case "run": {
+              const p = action.params as RunParams;
+              const actor = definition.actors?.[p.actor] as ((input: unknown) => Effect.Effect<unknown, unknown>) | undefined;
+              const failed = (message: string): HostActorFailed => ({ type: "host.actorFailed", id: p.id, actor: p.actor, message });
+              const produce: Effect.Effect<unknown> =
+                actor === undefined
+                  ? Effect.succeed(failed("no such actor"))
+                  : actor(p.input).pipe(Effect.catchAllCause((c) => Effect.succeed(failed(String(c).slice(0, 500)))));
+              timers.set(p.id, { id: p.id, at: p.at ?? 0, seq: timerSeq++, produce });
+              rearm = true;
+              break;
+            }
+            default:
+              // xstate's own actions (assign, raise...) are already applied in the snapshot.
+              break;
+          }
+        }
+        if (rearm) {
+          if (timerFiber !== undefined) yield* Fiber.interrupt(timerFiber);
+          timerFiber = yield* Effect.forkIn(timerLoop, scope);
+        }
+      });
+
+    const worker = Effect.gen(function* () {
+      while (true) {
+        const step = yield* Queue.take(steps);
+        const [next, actions] = transition(machine, snapshot, step.event as EventFromLogic<M>);
+        snapshot = next;
+        yield* execute(actions as never, step.cause);
+        stepCount++;
+        if (options.snapshots !== undefined && options.snapshotEvery !== undefined && options.snapshotEvery > 0 && stepCount % options.snapshotEvery === 0) {
+          yield* options.snapshots.save(name, { state: stateOf(snapshot), seen: [...seen] });
+        }
+        yield* Deferred.succeed(step.done, undefined);
+      }
+    });
+    yield* Effect.forkScoped(worker);
+
+    // 3. Re-arm timers and pending work, then consume live.
+    const now = yield* Clock.currentTimeMillis;
+    const started = yield* Deferred.make<void>();
+    yield* Queue.offer(steps, { event: { type: "host.started", now } satisfies HostStarted, cause: timerCause(name, `started:${backlog.length}`), done: started });
+    yield* Deferred.await(started);
+
+    const subscription = yield* log.subscribe({
+      group: name,
+      topics: definition.inputs,
+      codec: protocolCodec,
+      dedupe,
+      handler: (event) =>
+        definition.accepts !== undefined && !definition.accepts(event)
+          ? Effect.void
+          : Effect.gen(function* () {
+              const done = yield* Deferred.make<void>();
+              yield* Queue.offer(steps, { event: { type: "input", event } satisfies HostInput<ProtocolEvent>, cause: event.id, done });
+              yield* Deferred.await(done);
+            }),
+    });
+
+    return {
+      name,
+      replayed: backlog.length,
+      snapshot: Effect.sync(() => snapshot),
+      stateHash: Effect.sync(() => stateHashOf(stateOf(snapshot))),
+      idle: Effect.gen(function* () {
+        const done = yield* Deferred.make<void>();
+        yield* Queue.offer(steps, { event: { type: "host.idle" }, cause: timerCause(name, "idle"), done });
+        yield* Deferred.await(done);
+      }),
+      subscription,
+    } satisfies ServiceHandle<M>;
+  });
