@@ -1,0 +1,1 @@
+export { PinoLogging, makePino, pinoLogger, type LogFormat, type LogOptions } from "./logger.ts";
