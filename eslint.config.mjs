@@ -14,12 +14,13 @@ export default [
           allow: [],
           banTransitiveDependencies: true,
           depConstraints: [
-            // apps may import libs and infra; libs never import services
-            { sourceTag: "type:app", onlyDependOnLibsWithTags: ["type:lib", "type:infra", "type:testing"] },
+            // the CLI may import services, libs and infra; services import libs; libs never import services
+            { sourceTag: "type:app", onlyDependOnLibsWithTags: ["type:service", "type:lib", "type:infra", "type:testing"] },
+            { sourceTag: "type:service", onlyDependOnLibsWithTags: ["type:lib"] },
             { sourceTag: "type:lib", onlyDependOnLibsWithTags: ["type:lib"] },
             { sourceTag: "type:testing", onlyDependOnLibsWithTags: ["type:lib", "type:infra", "type:testing"] },
             { sourceTag: "type:infra", onlyDependOnLibsWithTags: ["type:infra", "type:lib"] },
-            { sourceTag: "type:e2e", onlyDependOnLibsWithTags: ["type:lib", "type:infra", "type:testing", "type:app"] },
+            { sourceTag: "type:e2e", onlyDependOnLibsWithTags: ["type:lib", "type:infra", "type:testing", "type:app", "type:service"] },
           ],
         },
       ],

@@ -1,0 +1,110 @@
+import { Config, Data, Effect, Either } from "effect";
+import { DEFAULT_PROTOCOL_PARAMS, makeParams, makeRng, type ProtocolParams } from "@zk-testnet/mechanisms";
+import type { ProverId } from "@zk-testnet/protocol";
+
+/** One prover of the pool: what it stakes, charges and how fast it proves (1 = nominal). */
+export interface ProverSpec {
+  readonly id: ProverId;
+  readonly stake: bigint;
+  readonly fee: bigint;
+  readonly speed: number;
+}
+
+export interface BeaconSpec {
+  /** Port of the drand-compatible HTTP API on 127.0.0.1; 0 picks a free one. */
+  readonly port: number;
+  /** Path prefix of the API ("" or e.g. "/zk-testnet"). */
+  readonly basePath: string;
+  readonly beaconId: string;
+}
+
+/** Everything the five services of one testnet must agree on. */
+export interface NetworkConfig {
+  /** All randomness of the run (keys, transactions, proving times) derives from it. */
+  readonly seed: string;
+  /** Clock time of the start of slot 0, in ms. */
+  readonly genesisMs: number;
+  /** How many blocks the sequencer proposes (one per slot); 0 for no limit. */
+  readonly slots: number;
+  readonly params: ProtocolParams;
+  readonly provers: readonly ProverSpec[];
+  readonly beacon: BeaconSpec;
+}
+
+export class InvalidNetworkConfig extends Data.TaggedError("InvalidNetworkConfig")<{ readonly message: string }> {}
+
+export interface NetworkOptions {
+  readonly seed: string;
+  readonly genesisMs: number;
+  readonly slots: number;
+  readonly provers: number;
+  readonly txPerBlock?: number;
+  readonly slotMs?: number;
+  readonly params?: Partial<ProtocolParams>;
+  readonly beacon?: Partial<BeaconSpec>;
+}
+
+/**
+ * A network from a few numbers: provers get seeded stakes (1 to 10 times the minimum), fees
+ * and speeds (0.8 to 1.5), so the same seed always gives the same network.
+ */
+export const makeNetwork = (options: NetworkOptions): Either.Either<NetworkConfig, InvalidNetworkConfig> => {
+  if (!Number.isSafeInteger(options.provers) || options.provers < 1) {
+    return Either.left(new InvalidNetworkConfig({ message: `provers must be a whole number ≥ 1, got ${options.provers}` }));
+  }
+  if (!Number.isSafeInteger(options.slots) || options.slots < 0) {
+    return Either.left(new InvalidNetworkConfig({ message: `slots must be a whole number ≥ 0, got ${options.slots}` }));
+  }
+  const params = makeParams({
+    ...options.params,
+    ...(options.txPerBlock !== undefined ? { txPerBlock: options.txPerBlock } : {}),
+    ...(options.slotMs !== undefined ? { slotMs: options.slotMs } : {}),
+  });
+  if (Either.isLeft(params)) return Either.left(new InvalidNetworkConfig({ message: params.left.message }));
+  const rng = makeRng(options.seed).fork("network/provers");
+  const provers = Array.from({ length: options.provers }, (_, i): ProverSpec => ({
+    id: `prover-${i + 1}` as ProverId,
+    stake: params.right.minimumStake * BigInt(1 + rng.nextInt(10)),
+    fee: BigInt(100 + rng.nextInt(900)),
+    speed: Math.round((0.8 + rng.nextFloat() * 0.7) * 100) / 100,
+  }));
+  return Either.right({
+    seed: options.seed,
+    genesisMs: options.genesisMs,
+    slots: options.slots,
+    params: params.right,
+    provers,
+    beacon: { port: 0, basePath: "", beaconId: "zk-testnet", ...options.beacon },
+  });
+};
+
+/** JSON with amounts as decimal strings, for the environment of a service process. */
+export const encodeNetwork = (config: NetworkConfig): string =>
+  JSON.stringify(config, (_key, value: unknown) => (typeof value === "bigint" ? `${value}n` : value));
+
+export const decodeNetwork = (text: string): Either.Either<NetworkConfig, InvalidNetworkConfig> => {
+  try {
+    const parsed = JSON.parse(text, (_key, value: unknown) =>
+      typeof value === "string" && /^-?\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value,
+    ) as NetworkConfig;
+    const params = makeParams({ ...DEFAULT_PROTOCOL_PARAMS, ...parsed.params });
+    if (Either.isLeft(params)) return Either.left(new InvalidNetworkConfig({ message: params.left.message }));
+    if (!Array.isArray(parsed.provers) || typeof parsed.seed !== "string" || typeof parsed.genesisMs !== "number") {
+      return Either.left(new InvalidNetworkConfig({ message: "needs seed, genesisMs and provers" }));
+    }
+    return Either.right({ ...parsed, params: params.right });
+  } catch (error) {
+    return Either.left(new InvalidNetworkConfig({ message: `not a network config: ${String(error)}` }));
+  }
+};
+
+/** The network of a service process, from ZKT_NETWORK (JSON written by the orchestrator). */
+export const networkFromEnv: Effect.Effect<NetworkConfig, InvalidNetworkConfig> = Config.string("ZKT_NETWORK").pipe(
+  Config.withDescription("The testnet's network configuration as JSON (written by `testnet up`)"),
+  Effect.mapError(() => new InvalidNetworkConfig({ message: "ZKT_NETWORK is not set" })),
+  Effect.flatMap((text) => Either.match(decodeNetwork(text), { onLeft: Effect.fail, onRight: Effect.succeed })),
+);
+
+/** Slot of a Clock time, and the time a slot starts. */
+export const slotAt = (config: NetworkConfig, timeMs: number): number => Math.floor((timeMs - config.genesisMs) / config.params.slotMs);
+export const slotStart = (config: NetworkConfig, slot: number): number => config.genesisMs + slot * config.params.slotMs;
