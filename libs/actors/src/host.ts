@@ -254,3 +254,15 @@ export const runService = <M extends AnyStateMachine>(
       subscription,
     } satisfies ServiceHandle<M>;
   });
+
+/**
+ * Rebuilds a service's state from the log alone, as its start-up replay does, without
+ * running it: for `testnet replay` and for tests that compare a live state with its replay.
+ */
+export const replayState = <M extends AnyStateMachine>(definition: ServiceDefinition<M>) =>
+  Effect.gen(function* () {
+    const events = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, new Set());
+    const initial = initialTransition(definition.machine, definition.input as never)[0] as SnapshotFrom<M>;
+    const snapshot = foldEvents(definition.machine, initial, events);
+    return { snapshot, events: events.length, stateHash: stateHashOf(stateOf(snapshot)) };
+  });
