@@ -19,8 +19,8 @@ interface ToyContext {
 const toy = setup({
   types: { context: {} as ToyContext, events: {} as ToyEvent },
   actions: {
-    publish: (_, _params: PublishParams) => {},
-    schedule: (_, _params: ScheduleParams) => {},
+    publish: (_, _params: PublishParams) => undefined,
+    schedule: (_, _params: ScheduleParams) => undefined,
   },
 }).createMachine({
   id: "toy",

@@ -1,0 +1,158 @@
+import { createHash } from "node:crypto";
+import { Either } from "effect";
+import { describe, expect, it } from "vitest";
+import { initialTransition, transition, type SnapshotFrom } from "xstate";
+import type { PublishParams, ScheduleParams } from "@zk-testnet/actors";
+import { makeNetwork, slotStart, type NetworkConfig } from "@zk-testnet/network";
+import { eventId, recordKey, type EventOf, type EventType, type ProtocolEvent, type Timestamp } from "@zk-testnet/protocol";
+import { blockDraft, sequencerMachine, type SequencerEvent } from "./machine.ts";
+import { sequencerInput } from "./service.ts";
+import { blockTransactions, MAX_TX_FEE, MIN_TX_FEE, transactionText } from "./transactions.ts";
+
+const network = (slots = 0, txPerBlock = 8): NetworkConfig =>
+  Either.getOrThrow(makeNetwork({ seed: "sequencer-machine", genesisMs: 10_000, slots, provers: 4, txPerBlock }));
+
+type Snapshot = SnapshotFrom<typeof sequencerMachine>;
+type Action = { readonly type: string; readonly params?: unknown };
+
+const start = (net: NetworkConfig) => initialTransition(sequencerMachine, sequencerInput(net));
+const step = (snapshot: Snapshot, event: SequencerEvent) => transition(sequencerMachine, snapshot, event) as [Snapshot, Action[]];
+/** The host actions a transition asks for, as (type, params). */
+const hostActions = (actions: readonly Action[]) =>
+  actions.filter((a) => a.type === "publish" || a.type === "schedule").map((a) => ({ type: a.type, params: a.params }));
+
+/** A protocol event as the log would deliver it. */
+const envelope = <T extends EventType>(type: T, source: string, payload: EventOf<T>["payload"], slot: number, time: number): ProtocolEvent =>
+  ({
+    id: eventId(source, null, time),
+    type,
+    version: 1,
+    source,
+    key: recordKey({ type, payload } as Parameters<typeof recordKey>[0]),
+    causationId: null,
+    correlationId: `block-${(payload as { block?: number }).block ?? 0}`,
+    slot,
+    time: time as Timestamp,
+    payload,
+  }) as unknown as ProtocolEvent;
+
+const proposed = (net: NetworkConfig, block: number): SequencerEvent => {
+  const draft = blockDraft(sequencerInput(net), block);
+  return { type: "input", event: envelope("BlockProposed", "sequencer", draft.payload, block, slotStart(net, block)) };
+};
+
+const foldAll = (snapshot: Snapshot, events: readonly SequencerEvent[]): Snapshot => events.reduce((s, e) => step(s, e)[0], snapshot);
+
+describe("sequencer machine", () => {
+  it("given nothing, when started, arms the tick of slot 0 at genesis", () => {
+    const net = network();
+    const [initial, entry] = start(net);
+    expect(initial.value).toBe("proposing");
+    expect(initial.context).toMatchObject({ nextSlot: 0, feesProposed: 0n, finalized: 0 });
+    expect(hostActions(entry)).toEqual([]);
+
+    const [, actions] = step(initial, { type: "host.started", now: 0 });
+    expect(hostActions(actions)).toEqual([{ type: "schedule", params: { id: "tick:0", at: 10_000, event: { type: "tick", slot: 0 } } }]);
+  });
+
+  it("when a slot's tick fires, proposes block = slot with T seeded transactions and arms the next slot", () => {
+    const net = network();
+    const [after, actions] = step(start(net)[0], { type: "tick", slot: 0 });
+    const [publish, schedule] = hostActions(actions);
+    expect(publish?.type).toBe("publish");
+    const [draft] = (publish?.params as PublishParams).events;
+    const batch = blockTransactions(net.seed, 0, 8);
+    expect(draft).toEqual({
+      type: "BlockProposed",
+      correlationId: "block-0",
+      slot: 0,
+      payload: { block: 0, slot: 0, txCount: 8, fees: batch.fees, txHashes: batch.txHashes },
+    });
+    expect(schedule).toEqual({ type: "schedule", params: { id: "tick:1", at: slotStart(net, 1), event: { type: "tick", slot: 1 } } satisfies ScheduleParams });
+    expect(after.context).toMatchObject({ nextSlot: 1, feesProposed: batch.fees });
+  });
+
+  it("never proposes a slot twice: a repeated, stale or early tick does nothing", () => {
+    const net = network();
+    const [one] = step(start(net)[0], { type: "tick", slot: 0 });
+    for (const slot of [0, 2, 7]) {
+      const [again, actions] = step(one, { type: "tick", slot });
+      expect(hostActions(actions)).toEqual([]);
+      expect(again.context).toEqual(one.context);
+    }
+  });
+
+  it("folds its own BlockProposed idempotently, and after a replay arms the next slot not yet proposed", () => {
+    const net = network();
+    const replayed = foldAll(start(net)[0], [0, 1, 2].map((b) => proposed(net, b)));
+    expect(replayed.context.nextSlot).toBe(3);
+    const fees = [0, 1, 2].reduce((sum, b) => sum + blockTransactions(net.seed, b, 8).fees, 0n);
+    expect(replayed.context.feesProposed).toBe(fees);
+
+    // A block coming back again (redelivery, or the echo of what it just published) changes nothing.
+    const [echoed, echoActions] = step(replayed, proposed(net, 1));
+    expect(echoed.context).toEqual(replayed.context);
+    expect(hostActions(echoActions)).toEqual([]);
+    const [live] = step(start(net)[0], { type: "tick", slot: 0 });
+    expect(step(live, proposed(net, 0))[0].context).toEqual(live.context);
+
+    const [, actions] = step(replayed, { type: "host.started", now: 99_999 });
+    expect(hostActions(actions)).toEqual([{ type: "schedule", params: { id: "tick:3", at: slotStart(net, 3), event: { type: "tick", slot: 3 } } }]);
+  });
+
+  it("a live proposal and the replay of its event give the same state", () => {
+    const net = network();
+    const live = [0, 1, 2].reduce((s, slot) => step(s, { type: "tick", slot })[0], start(net)[0]);
+    const replayed = foldAll(start(net)[0], [0, 1, 2].map((b) => proposed(net, b)));
+    expect(replayed.context).toEqual(live.context);
+    expect(replayed.value).toEqual(live.value);
+  });
+
+  it("stops after network.slots blocks: the last tick arms nothing, and neither does a restart", () => {
+    const net = network(2);
+    const [first, firstActions] = step(start(net)[0], { type: "tick", slot: 0 });
+    expect(hostActions(firstActions).map((a) => a.type)).toEqual(["publish", "schedule"]);
+    const [last, lastActions] = step(first, { type: "tick", slot: 1 });
+    expect(hostActions(lastActions).map((a) => a.type)).toEqual(["publish"]);
+    expect(last.value).toBe("finished");
+    expect(hostActions(step(last, { type: "host.started", now: 0 })[1])).toEqual([]);
+    expect(hostActions(step(last, { type: "tick", slot: 2 })[1])).toEqual([]);
+
+    const replayed = foldAll(start(net)[0], [proposed(net, 0), proposed(net, 1)]);
+    expect(replayed.value).toBe("finished");
+  });
+
+  it("counts BlockFinalized for statistics and ignores every other event", () => {
+    const net = network();
+    const finalized = (block: number): SequencerEvent => ({ type: "input", event: envelope("BlockFinalized", "l1-settlement", { block, slot: block + 3 } as never, block + 3, 50_000 + block) });
+    const [initial] = start(net);
+    const counted = foldAll(initial, [finalized(0), finalized(1)]);
+    expect(counted.context).toMatchObject({ finalized: 2, lastFinalized: 1, nextSlot: 0 });
+
+    const stake: SequencerEvent = { type: "input", event: envelope("StakeChanged", "l1-settlement", { prover: "prover-1", delta: 5n, stake: 5n, reason: "deposit" } as never, 0, 1) };
+    const [same, actions] = step(counted, stake);
+    expect(same.context).toEqual(counted.context);
+    expect(hostActions(actions)).toEqual([]);
+    expect(step(counted, { type: "host.actorFailed", id: "x", actor: "y", message: "z" })[0].context).toEqual(counted.context);
+  });
+});
+
+describe("block transactions", () => {
+  it("depend on (seed, block, T) only: fees in range, fee total = the sum, hashes of the canonical encoding", () => {
+    const batch = blockTransactions("s", 4, 8);
+    expect(blockTransactions("s", 4, 8)).toEqual(batch);
+    expect(blockTransactions("s", 5, 8).txHashes).not.toEqual(batch.txHashes);
+    expect(blockTransactions("t", 4, 8).txHashes).not.toEqual(batch.txHashes);
+    expect(new Set(batch.txHashes).size).toBe(8);
+    expect(batch.fees).toBe(batch.transactions.reduce((sum, tx) => sum + tx.fee, 0n));
+    for (const tx of batch.transactions) {
+      expect(tx.fee >= BigInt(MIN_TX_FEE) && tx.fee <= BigInt(MAX_TX_FEE)).toBe(true);
+      expect(tx.hash).toMatch(/^[0-9a-f]{64}$/);
+    }
+    // The first transactions of a bigger block are the same: each draws in turn from the block's stream.
+    expect(blockTransactions("s", 4, 3).txHashes).toEqual(batch.txHashes.slice(0, 3));
+    const text = transactionText(4, 0, batch.transactions[0]?.fee ?? 0n, "00".repeat(32));
+    expect(text).toMatch(/^zk-testnet\/tx\/v1\nblock:4\nindex:0\nfee:\d+\nnonce:0{64}\n$/);
+    expect(createHash("sha256").update(text).digest("hex")).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
