@@ -253,7 +253,7 @@ export const runService = <M extends AnyStateMachine>(
       }),
       subscription,
     } satisfies ServiceHandle<M>;
-  });
+  }).pipe(Effect.annotateLogs({ service: definition.name }));
 
 /**
  * Rebuilds a service's state from the log alone, as its start-up replay does, without

@@ -45,10 +45,21 @@ const levelOf = (level: LogLevel.LogLevel): "trace" | "debug" | "info" | "warn" 
  * (block, slot, node, prover, module...) become fields; spans become `spans`.
  */
 export const pinoLogger = (root: Pino, service: string): Logger.Logger<unknown, void> => {
-  const child = root.child({ service });
+  // One child per service: a `service` annotation (set by the service host) picks it.
+  const children = new Map<string, Pino>();
+  const childOf = (name: string): Pino => {
+    let child = children.get(name);
+    if (child === undefined) children.set(name, (child = root.child({ service: name })));
+    return child;
+  };
   return Logger.make(({ logLevel, message, annotations, spans, cause }) => {
     const fields: Record<string, unknown> = {};
-    for (const [key, value] of HashMap.toEntries(annotations)) fields[key] = typeof value === "bigint" ? value.toString() : value;
+    let name = service;
+    for (const [key, value] of HashMap.toEntries(annotations)) {
+      if (key === "service" && typeof value === "string") name = value;
+      else fields[key] = typeof value === "bigint" ? value.toString() : value;
+    }
+    const child = childOf(name);
     const spanNames = List.toArray(spans).map((s) => s.label);
     if (spanNames.length > 0) fields["spans"] = spanNames;
     if (!Cause.isEmpty(cause)) fields["cause"] = Cause.pretty(cause);

@@ -5,11 +5,16 @@ import { Cause, Console, Effect, Exit, Option } from "effect";
 import { UsageError } from "./args.ts";
 import { infraCommand } from "./commands/infra.ts";
 import { testCommand } from "./commands/test.ts";
+import { replayCommand } from "./commands/replay.ts";
 import { upCommand } from "./commands/up.ts";
 
 const USAGE = `usage: testnet <command>
 
-  up [--nodes 1|3] [--once]      bring up the testnet (for now: the Kafka infrastructure only)
+  up [--mode embedded|kafka] [--slots N] [--provers N] [--txs T] [--seed S] [--slot-ms MS]
+     [--log-out FILE.jsonl] [--log-format json|pretty] [--brokers host:port,...]
+                                 run a testnet until its blocks are finalized; prints progress and a summary
+  replay FILE.jsonl [--network FILE]
+                                 rebuild every service's state from a log; print state hashes and ledger totals
   test [--tier all|unit|int|e2e] [--no-lint] [-- vitest args]
                                  run lint, typecheck and every test; ends with "N passed, N failed"
   infra up [--nodes 1|3]         start Kafka broker(s) in the background; last line bootstrap=...
@@ -26,6 +31,8 @@ const dispatch = (argv: readonly string[]): Effect.Effect<void, unknown, Command
       return testCommand(rest);
     case "infra":
       return infraCommand(rest);
+    case "replay":
+      return replayCommand(rest);
     case "help":
     case "--help":
     case "-h":

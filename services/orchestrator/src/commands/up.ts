@@ -1,32 +1,89 @@
-import { Console, Effect } from "effect";
-import { KafkaCluster, apiVersionsProbe } from "@zk-testnet/kafka";
-import { UsageError, intFlag, parseArgs } from "../args.ts";
+import { Console, Effect, Either } from "effect";
+import { apiVersionsProbe } from "@zk-testnet/kafka";
+import { makeNetwork } from "@zk-testnet/network";
+import { UsageError, choiceFlag, intFlag, parseArgs } from "../args.ts";
+import { runEmbedded } from "../run/embedded.ts";
+import { runProcesses } from "../run/processes.ts";
+import { formatSummary } from "../run/report.ts";
+
+/** The run did not finalize every block it proposed; the summary says which. */
+export class RunIncomplete extends Error {
+  readonly _tag = "RunIncomplete";
+}
+
+const FLAGS = {
+  mode: "string",
+  slots: "string",
+  provers: "string",
+  txs: "string",
+  seed: "string",
+  "slot-ms": "string",
+  "log-out": "string",
+  "log-format": "string",
+  brokers: "string",
+  "beacon-port": "string",
+  "beacon-path": "string",
+} as const;
 
 /**
- * `testnet up [--nodes 1|3] [--once]`. For now this brings up the infrastructure the testnet
- * runs on (Kafka in KRaft mode on 127.0.0.1), checks that every broker answers, and keeps it
- * up until Ctrl-C; the services are not there yet (see README, "Not done yet").
+ * `testnet up [--mode embedded|kafka] [--slots N] [--provers N] [--txs T] [--seed S]
+ *  [--slot-ms MS] [--log-out FILE.jsonl] [--log-format json|pretty] [--brokers host:port,...]`
  */
 export const upCommand = (argv: readonly string[]) =>
   Effect.gen(function* () {
-    const parsed = parseArgs(argv, { nodes: "string", once: "boolean" });
+    const parsed = parseArgs(argv, FLAGS);
     if (parsed instanceof UsageError) return yield* parsed;
     if (parsed.positionals.length > 0) return yield* new UsageError({ message: `unexpected argument ${parsed.positionals[0]}` });
-    const nodes = intFlag(parsed.flags, "nodes", 1, 1, 3);
-    if (nodes instanceof UsageError) return yield* nodes;
-    if (nodes !== 1 && nodes !== 3) return yield* new UsageError({ message: "--nodes must be 1 or 3" });
+    const f = parsed.flags;
+    const mode = choiceFlag(f, "mode", ["embedded", "kafka"] as const, "embedded");
+    const slots = intFlag(f, "slots", 10, 1, 100_000);
+    const provers = intFlag(f, "provers", 8, 1, 100_000);
+    const txs = intFlag(f, "txs", 8, 1, 4_096);
+    const slotMs = intFlag(f, "slot-ms", 2_000, 1_000, 600_000);
+    const beaconPort = intFlag(f, "beacon-port", 0, 0, 65_535);
+    const logFormat = choiceFlag(f, "log-format", ["json", "pretty"] as const, "json");
+    for (const v of [mode, slots, provers, txs, slotMs, beaconPort, logFormat]) if (v instanceof UsageError) return yield* v;
+    if ((slotMs as number) % 1_000 !== 0) return yield* new UsageError({ message: "--slot-ms must be a multiple of 1000 (the beacon's drand API counts whole seconds)" });
+    const brokersFlag = f["brokers"];
+    if (brokersFlag !== undefined && mode !== "kafka") return yield* new UsageError({ message: "--brokers needs --mode kafka" });
+    const brokers = typeof brokersFlag === "string" ? brokersFlag.split(",") : undefined;
+    if (brokers !== undefined && brokers.some((b) => !/^[\w.-]+:\d{1,5}$/.test(b))) {
+      return yield* new UsageError({ message: `--brokers must be host:port[,host:port...], got ${String(brokersFlag)}` });
+    }
+    if (brokers !== undefined) {
+      const answers = yield* Effect.forEach(brokers, (b) => {
+        const [host, port] = b.split(":");
+        return Effect.promise(() => apiVersionsProbe(host!, Number(port), 3_000));
+      });
+      if (!answers.some(Boolean)) return yield* new UsageError({ message: `no Kafka broker answers at ${brokers.join(",")}` });
+    }
+    const seed = typeof f["seed"] === "string" ? f["seed"] : "zk-testnet";
+    const logOut = typeof f["log-out"] === "string" ? f["log-out"] : undefined;
+    const basePath = typeof f["beacon-path"] === "string" ? f["beacon-path"] : "";
 
-    yield* Effect.gen(function* () {
-      const cluster = yield* KafkaCluster;
-      for (const node of cluster.layout.nodes) {
-        const ok = yield* Effect.promise(() => apiVersionsProbe("127.0.0.1", node.port));
-        yield* Console.log(`broker ${node.id}: 127.0.0.1:${node.port} ${ok ? "answers ApiVersions" : "DOES NOT ANSWER"} (log ${node.logFile})`);
-      }
-      yield* Console.log(`brokers: ${cluster.bootstrap}`);
-      yield* Console.log("services: not implemented yet; only the infrastructure is up");
-      if (parsed.flags["once"] === true) return;
-      yield* Console.log("press Ctrl-C to stop");
-      yield* Effect.never;
-    }).pipe(Effect.provide(KafkaCluster.layer({ nodes, label: "up" })));
-    yield* Console.log("stopped");
+    // Slot 0 starts at a whole second at least one slot from now (two in kafka mode, where five
+    // processes start first), so every service is up and provers are registered by then.
+    const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
+    const lead = (mode === "kafka" ? 3 : 1) * (slotMs as number);
+    const port = beaconPort as number;
+    const network = makeNetwork({
+      seed,
+      genesisMs: Math.ceil((now + lead) / 1_000) * 1_000,
+      slots: slots as number,
+      provers: provers as number,
+      txPerBlock: txs as number,
+      slotMs: slotMs as number,
+      beacon: { port, basePath },
+    });
+    if (Either.isLeft(network)) return yield* new UsageError({ message: network.left.message });
+
+    yield* Console.log(`testnet: ${mode} mode, ${provers} provers, ${slots} blocks of ${txs} txs, slot ${slotMs} ms, seed ${seed}`);
+    const result =
+      mode === "embedded"
+        ? yield* runEmbedded(network.right, logOut, logFormat as "json" | "pretty")
+        : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string });
+    yield* Console.log(`\n${formatSummary(result.summary)}`);
+    if (result.outcome !== "finalized" || result.summary.finalized < result.summary.proposed) {
+      return yield* Effect.fail(new RunIncomplete(`not every block was finalized (${result.outcome})`));
+    }
   });

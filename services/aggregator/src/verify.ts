@@ -1,0 +1,75 @@
+import { verifyProof } from "@zk-testnet/crypto";
+import type { ProtocolParams } from "@zk-testnet/mechanisms";
+import { proofHash, type Hash, type PayloadOf, type ProofRecord, type ProofStatement, type PublicKey, type RejectionReason } from "@zk-testnet/protocol";
+import { mayProve } from "./node-machine.ts";
+import { isProvable, nodeOf, type BlockTree } from "./tree-state.ts";
+
+/** A registered prover as the aggregator knows it from l1.events. */
+export interface RegisteredProver {
+  readonly publicKey: PublicKey;
+  readonly stake: bigint;
+  /** The slot of its ProverRegistered: it is eligible for blocks of epochs that start at or after it. */
+  readonly registeredSlot: number;
+}
+
+export type Submission = PayloadOf<"ProofSubmitted">;
+
+/** What to do with a submitted proof. */
+export type Judgement =
+  | { readonly verdict: "accept"; readonly proofHash: Hash; readonly record: ProofRecord }
+  | { readonly verdict: "reject"; readonly reason: RejectionReason };
+
+const reject = (reason: RejectionReason): Judgement => ({ verdict: "reject", reason });
+
+const sameHashes = (a: readonly Hash[], b: readonly Hash[]): boolean => a.length === b.length && a.every((h, i) => h === b[i]);
+
+export interface ProofCase {
+  readonly registry: Readonly<Record<string, RegisteredProver>>;
+  readonly tree: BlockTree | undefined;
+  readonly submission: Submission;
+  /** When the proof was submitted (its event's time), ms. */
+  readonly time: number;
+  readonly params: ProtocolParams;
+}
+
+/**
+ * Verifies a submitted proof, in this order: a registered prover; a node it may prove now;
+ * its signature (and the proof hash it claims); the node's public input; the accepted
+ * children; a node without an accepted proof yet; not sooner than M after the node was handed out.
+ * A signed but wrong proof is rejected with its own reason even on an accepted node: it is evidence.
+ */
+export const judgeProof = ({ registry, tree, submission, time, params }: ProofCase): Judgement => {
+  const registered = registry[submission.prover];
+  if (registered === undefined) return reject("unknown-prover");
+  if (tree === undefined || tree.phase === "pending") return reject("not-assigned");
+  if (tree.phase === "submitted") return reject("duplicate");
+  const node = isProvable(tree.txCount, submission) ? nodeOf(tree, submission.level, submission.index) : undefined;
+  if (node === undefined) return reject("not-assigned");
+  if (node.status !== "accepted" && !mayProve(node, submission.prover)) return reject("not-assigned");
+
+  const statement: ProofStatement = {
+    block: submission.block,
+    level: submission.level,
+    index: submission.index,
+    prover: submission.prover,
+    publicInput: submission.publicInput,
+    childProofHashes: submission.childProofHashes,
+  };
+  if (!verifyProof(registered.publicKey, statement, submission.signature)) return reject("bad-signature");
+  // A proof is named by its hash everywhere; one that misnames itself is malformed.
+  const hash = proofHash(statement, submission.signature);
+  if (hash !== submission.proofHash) return reject("bad-signature");
+  if (submission.publicInput !== node.publicInput) return reject("wrong-public-input");
+  if (!sameHashes(submission.childProofHashes, node.childProofHashes)) return reject("wrong-children");
+  if (node.status === "accepted") return reject("duplicate");
+  if (node.since !== null && time < node.since + params.minProvingTimeMs) return reject("too-early");
+  const record: ProofRecord = {
+    level: submission.level,
+    index: submission.index,
+    prover: submission.prover,
+    publicInput: submission.publicInput,
+    childProofHashes: submission.childProofHashes,
+    signature: submission.signature,
+  };
+  return { verdict: "accept", proofHash: hash, record };
+};

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import type { ProverId } from "@zk-testnet/protocol";
+import { bond, checkLedger, genesisLedger, mintTo } from "./ledger.ts";
+
+const a = "prover-a" as ProverId;
+const b = "prover-b" as ProverId;
+
+describe("ledger", () => {
+  const genesis = genesisLedger([
+    { id: a, stake: 500n },
+    { id: b, stake: 300n },
+  ]);
+
+  it("funds each prover with exactly its stake at genesis", () => {
+    expect(genesis).toEqual({ balances: { [a]: 500n, [b]: 300n }, stakes: {}, burned: 0n, initialSupply: 800n, minted: 0n });
+    expect(checkLedger({ ledger: genesis })).toEqual([]);
+  });
+
+  it("bonds from the balance into the stake, never more than the balance", () => {
+    const bonded = bond(genesis, a, 500n);
+    if (bonded === undefined) return expect.unreachable("a balance of 500 bonds 500");
+    expect(bonded.balances[a]).toBe(0n);
+    expect(bonded.stakes[a]).toBe(500n);
+    expect(checkLedger({ ledger: bonded })).toEqual([]);
+    expect(bond(bonded, a, 1n)).toBeUndefined();
+    expect(bond(genesis, "stranger", 1n)).toBeUndefined();
+    expect(bond(genesis, a, -1n)).toBeUndefined();
+  });
+
+  it("mints payments into balances and counts them as minted", () => {
+    const paid = mintTo(genesis, [
+      { prover: a, amount: 7n },
+      { prover: "newcomer", amount: 5n },
+      { prover: a, amount: 1n },
+    ]);
+    expect(paid.balances).toEqual({ [a]: 508n, [b]: 300n, newcomer: 5n });
+    expect(paid.minted).toBe(13n);
+    expect(checkLedger({ ledger: paid })).toEqual([]);
+  });
+
+  it("names every violation", () => {
+    expect(checkLedger({ ledger: { ...genesis, minted: 1n } })).toHaveLength(1);
+    expect(checkLedger({ ledger: { ...genesis, balances: { [a]: -1n, [b]: 801n } } })).toEqual([expect.stringMatching(/balance of prover-a is negative/)]);
+    expect(checkLedger({ ledger: { ...genesis, burned: -5n, initialSupply: 795n } })).toEqual([expect.stringMatching(/burned is negative/)]);
+  });
+});

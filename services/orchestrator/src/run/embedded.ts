@@ -1,0 +1,57 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Console, Effect, Layer } from "effect";
+import { EmbeddedEventLog, EventLog, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { stateDir } from "@zk-testnet/kafka";
+import { PinoLogging, makePino, type LogFormat } from "@zk-testnet/logging";
+import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
+import { runAggregator } from "@zk-testnet/aggregator";
+import { runL1Settlement } from "@zk-testnet/l1-settlement";
+import { runProverPool } from "@zk-testnet/prover-pool";
+import { runSequencer } from "@zk-testnet/sequencer";
+import { runVrfBeacon } from "@zk-testnet/vrf-beacon";
+import { networkFileOf } from "../commands/replay.ts";
+import { awaitRunEnd, followRun } from "./monitor.ts";
+import { summarize, type Summary } from "./report.ts";
+
+export interface EmbeddedRun {
+  readonly summary: Summary;
+  readonly outcome: string;
+}
+
+/** Starts the five services in this process over one embedded log, in the order they depend on each other. */
+export const startServices = (network: NetworkConfig) =>
+  Effect.gen(function* () {
+    const settlement = yield* runL1Settlement(network);
+    const aggregator = yield* runAggregator(network);
+    const provers = yield* runProverPool(network);
+    const beacon = yield* runVrfBeacon(network);
+    const sequencer = yield* runSequencer(network);
+    return { handles: [sequencer, beacon.handle, provers, aggregator, settlement], beaconUrl: beacon.url };
+  });
+
+/** `testnet up --mode embedded`: every service in this process over the embedded event log. */
+export const runEmbedded = (network: NetworkConfig, logOut: string | undefined, logFormat: LogFormat = "json") =>
+  Effect.gen(function* () {
+    const runDir = join(stateDir(), "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${network.seed}`);
+    mkdirSync(runDir, { recursive: true });
+    const logFile = join(runDir, "testnet.log");
+    yield* Console.log(`service logs: ${logFile}`);
+    return yield* runAll(network, logOut).pipe(Effect.provide(PinoLogging.layer(makePino({ format: logFormat, file: logFile }), "testnet")));
+  });
+
+const runAll = (network: NetworkConfig, logOut: string | undefined) =>
+  Effect.gen(function* () {
+    const log = yield* EventLog;
+    yield* log.createTopics(protocolTopicSpecs);
+    const report = yield* followRun("orchestrator");
+    const { beaconUrl } = yield* startServices(network);
+    yield* Console.log(`beacon: ${beaconUrl}`);
+    const outcome = yield* awaitRunEnd(network, report);
+    if (logOut !== undefined) {
+      writeFileSync(logOut, yield* log.exportJsonl());
+      writeFileSync(networkFileOf(logOut), encodeNetwork(network));
+      yield* Console.log(`event log: ${logOut}`);
+    }
+    return { summary: summarize(report), outcome } satisfies EmbeddedRun;
+  }).pipe(Effect.scoped, Effect.provide(Layer.fresh(EmbeddedEventLog.layer())));

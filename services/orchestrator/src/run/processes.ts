@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, openSync, closeSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Console, Context, Duration, Effect, Layer, Scope } from "effect";
+import { EventLog, KafkaEventLog, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka";
+import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
+import { networkFileOf } from "../commands/replay.ts";
+import { awaitRunEnd, followRun } from "./monitor.ts";
+import { freePort } from "./ports.ts";
+import { summarize, type RunReport } from "./report.ts";
+
+/** The five services, in the order they start. */
+export const SERVICES = ["l1-settlement", "aggregator", "prover-pool", "vrf-beacon", "sequencer"] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface ServiceProcess {
+  readonly name: ServiceName;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  exit?: string;
+}
+
+const stopChild = (p: ServiceProcess) =>
+  Effect.gen(function* () {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    p.child.kill("SIGTERM");
+    const exited = yield* Effect.async<boolean>((resume) => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return resume(Effect.succeed(true));
+      p.child.once("exit", () => resume(Effect.succeed(true)));
+    }).pipe(Effect.timeout(Duration.seconds(10)), Effect.orElseSucceed(() => false));
+    if (!exited) p.child.kill("SIGKILL");
+  });
+
+/** Starts one service as its own Node process, logging to its own file; stopped with the scope. */
+export const startServiceProcess = (name: ServiceName, env: Record<string, string>, runDir: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const logFile = join(runDir, `${name}.log`);
+      const out = openSync(join(runDir, `${name}.stdout`), "a");
+      const child = spawn(process.execPath, [join(repoRoot, "services", name, "src/main.ts")], {
+        env: { ...process.env, ...env, ZKT_LOG_FILE: logFile },
+        stdio: ["ignore", out, out],
+      });
+      closeSync(out);
+      const handle: ServiceProcess = { name, child, logFile };
+      child.once("exit", (code, signal) => {
+        handle.exit = signal !== null ? `killed by ${signal}` : `exited with ${code}`;
+      });
+      return handle;
+    }),
+    stopChild,
+  );
+
+/**
+ * `testnet up --mode kafka`: a Kafka broker (unless brokers are given), the catalogue's topics,
+ * and each service as its own process. Everything it started stops with it, Ctrl-C included.
+ */
+/** What a test (or the fault injector) can do to a running kafka-mode testnet. */
+export interface ProcessControl {
+  readonly brokers: readonly string[];
+  /** SIGKILL a service process and wait until it is gone. */
+  readonly kill: (name: ServiceName) => Effect.Effect<void>;
+  /** Start a service process again (after kill); it rebuilds its state by replay. */
+  readonly restart: (name: ServiceName) => Effect.Effect<void>;
+  readonly report: RunReport;
+}
+
+export interface ProcessRunOptions {
+  readonly brokers?: readonly string[] | undefined;
+  readonly logOut?: string | undefined;
+  readonly logFormat?: string;
+  /** Runs beside the testnet once every process is started (a fault schedule, a test). */
+  readonly during?: (control: ProcessControl) => Effect.Effect<void>;
+}
+
+export const runProcesses = (requested: NetworkConfig, options: ProcessRunOptions = {}) =>
+  Effect.gen(function* () {
+    // The beacon runs in its own process: pick its port here so this process knows the URL.
+    const network = requested.beacon.port === 0 ? { ...requested, beacon: { ...requested.beacon, port: yield* freePort } } : requested;
+    // A broker started here lives as long as this run's scope.
+    const { brokers, logOut, logFormat = "json" } = options;
+    const bootstrap =
+      brokers ?? Context.get(yield* Layer.build(KafkaCluster.layer({ nodes: 1, label: "up" })), KafkaCluster).brokers;
+    yield* Console.log(`brokers: ${bootstrap.join(",")}`);
+    const runDir = join(stateDir(), "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${network.seed}`);
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, "network.json"), encodeNetwork(network));
+
+    return yield* Effect.gen(function* () {
+      const log = yield* EventLog;
+      yield* log.createTopics(protocolTopicSpecs);
+      const report = yield* followRun(`orchestrator-${network.seed}-${Date.now()}`);
+      const env = { ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: bootstrap.join(","), ZKT_LOG_FORMAT: logFormat };
+      const children = new Map<ServiceName, ServiceProcess>();
+      for (const name of SERVICES) children.set(name, yield* startServiceProcess(name, env, runDir));
+      const scope = yield* Effect.scope;
+      const stoppedOnPurpose = new Set<ServiceName>();
+      const control: ProcessControl = {
+        brokers: bootstrap,
+        report,
+        kill: (name) =>
+          Effect.gen(function* () {
+            const p = children.get(name)!;
+            stoppedOnPurpose.add(name);
+            p.child.kill("SIGKILL");
+            yield* Effect.async<void>((resume) => {
+              if (p.exit !== undefined) return resume(Effect.void);
+              p.child.once("exit", () => resume(Effect.void));
+            });
+          }),
+        restart: (name) =>
+          Effect.gen(function* () {
+            const p = yield* startServiceProcess(name, env, runDir).pipe(Scope.extend(scope));
+            children.set(name, p);
+            stoppedOnPurpose.delete(name);
+          }),
+      };
+      yield* Console.log(`services: ${SERVICES.join(", ")} (one process each); logs in ${runDir}`);
+      yield* Console.log(`beacon: http://127.0.0.1:${network.beacon.port}${network.beacon.basePath}`);
+      if (options.during !== undefined) yield* Effect.forkIn(options.during(control), scope);
+      const dead = Effect.sync(() => [...children.values()].find((c) => c.exit !== undefined && !stoppedOnPurpose.has(c.name))).pipe(
+        Effect.map((c) => (c === undefined ? undefined : `${c.name} ${c.exit} (log: ${c.logFile})`)),
+      );
+      const outcome = yield* awaitRunEnd(network, report, dead);
+      if (logOut !== undefined) {
+        writeFileSync(logOut, yield* log.exportJsonl());
+        writeFileSync(networkFileOf(logOut), encodeNetwork(network));
+        yield* Console.log(`event log: ${logOut}`);
+      }
+      return { summary: summarize(report), outcome, runDir };
+    }).pipe(Effect.provide(KafkaEventLog.layer({ brokers: bootstrap, clientId: "orchestrator" })));
+  }).pipe(Effect.scoped);
