@@ -67,13 +67,19 @@ export const foldEvents = <M extends AnyStateMachine>(
   return snapshot;
 };
 
-/** Reads every input topic to its end and orders the events as they happened (time, then topic order, then offset). */
-const readInputs = (definition: ServiceDefinition<AnyStateMachine>, seen: ReadonlySet<string>) =>
+/**
+ * Reads the input topics and orders their events as they happened (time, then topic order,
+ * then offset). With `upTo` (a consumer group), only what that group committed: what it
+ * handled before; the rest it has yet to handle, live.
+ */
+const readInputs = (definition: ServiceDefinition<AnyStateMachine>, seen: ReadonlySet<string>, upTo?: string) =>
   Effect.gen(function* () {
     const log = yield* EventLog;
     const entries: { event: ProtocolEvent; topic: number; partition: number; offset: number }[] = [];
     for (const [topicIndex, topic] of definition.inputs.entries()) {
+      const committed = upTo === undefined ? undefined : yield* log.committed(upTo, topic);
       for (const record of yield* log.read(topic)) {
+        if (committed !== undefined && record.offset >= (committed.get(record.partition) ?? 0)) continue;
         const decoded = protocolCodec.decode(record.value);
         if (decoded._tag === "Left" || seen.has(decoded.right.id)) continue;
         if (definition.accepts !== undefined && !definition.accepts(decoded.right)) continue;
@@ -107,7 +113,9 @@ export const runService = <M extends AnyStateMachine>(
       stored !== undefined
         ? restoreState(machine, stored.state)
         : (initialTransition(machine, definition.input as never)[0] as SnapshotFrom<M>);
-    const backlog = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen);
+    // What the service handled before (its group's committed offsets) is replayed silently;
+    // what it never handled is delivered live by the subscription below, actions and all.
+    const backlog = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, name);
     snapshot = foldEvents(machine, snapshot, backlog);
     for (const e of backlog) seen.add(e.id);
     const dedupe: DedupeStore = { has: (id) => seen.has(id), add: (id) => void seen.add(id) };

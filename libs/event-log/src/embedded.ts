@@ -245,6 +245,15 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
       read: (topic, fromOffset = 0) =>
         Effect.map(topicOrFail(topic), (t) => t.partitions.flatMap((list) => list.slice(fromOffset))),
       subscribe,
+      committed: (group, topic) =>
+        Effect.sync(() => {
+          const offsets = new Map<number, number>();
+          for (const [key, offset] of groups.get(group)?.committed ?? []) {
+            const slash = key.lastIndexOf("/");
+            if (key.slice(0, slash) === topic) offsets.set(Number(key.slice(slash + 1)), offset);
+          }
+          return offsets;
+        }),
       exportJsonl: (only) => Effect.sync(() => toJsonl(records().filter((r) => only === undefined || only.includes(r.topic)))),
       importJsonl: (jsonl) =>
         Effect.gen(function* () {

@@ -309,6 +309,18 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
       append,
       read,
       subscribe,
+      committed: (group, topic) =>
+        Effect.tryPromise({
+          try: async () => {
+            const offsets = new Map<number, number>();
+            for (const t of await admin.fetchOffsets({ groupId: group, topics: [topic] })) {
+              for (const p of t.partitions) if (Number(p.offset) >= 0) offsets.set(p.partition, Number(p.offset));
+            }
+            return offsets;
+          },
+          catch: (e) => fromKafkaJs(e, "committed", topic),
+          // A fresh broker's group coordinator answers "loading" for a while: retried.
+        }).pipe(Effect.retry({ schedule: retrySchedule(options.connectBudget ?? "30 seconds"), while: isTransient })),
       exportJsonl: (only) => Effect.gen(function* () {
         const specs = (yield* listSpecs).filter((s) => only === undefined || only.includes(s.name));
         const all = yield* Effect.forEach(specs, (s) => read(s.name));

@@ -19,6 +19,11 @@ export interface EventLogApi {
   readonly subscribe: <E, R>(
     options: SubscribeOptions<E, R>,
   ) => Effect.Effect<Subscription, EventLogError, R | Scope.Scope>;
+  /**
+   * The offsets a consumer group has committed on a topic, per partition (the next offset it
+   * will read); a partition it never committed is absent.
+   */
+  readonly committed: (group: string, topic: string) => Effect.Effect<ReadonlyMap<number, number>, EventLogError>;
   /** The log as JSONL (every topic, or the ones named): one record a line, by topic, partition and offset. */
   readonly exportJsonl: (topics?: readonly string[]) => Effect.Effect<string, EventLogError>;
   /** Appends every record of a JSONL export to the same topic and partition; returns the count. */

@@ -11,6 +11,9 @@ export class RunIncomplete extends Error {
   readonly _tag = "RunIncomplete";
 }
 
+/** How long before slot 0 the processes of a kafka-mode testnet are started. */
+export const KAFKA_MODE_LEAD_MS = 15_000;
+
 const FLAGS = {
   mode: "string",
   slots: "string",
@@ -61,10 +64,12 @@ export const upCommand = (argv: readonly string[]) =>
     const logOut = typeof f["log-out"] === "string" ? f["log-out"] : undefined;
     const basePath = typeof f["beacon-path"] === "string" ? f["beacon-path"] : "";
 
-    // Slot 0 starts at a whole second at least one slot from now (two in kafka mode, where five
-    // processes start first), so every service is up and provers are registered by then.
+    // Slot 0 starts at a whole second after every service is up and the provers are registered
+    // (the eligible set of epoch 0 is the provers registered by its start): one slot in one
+    // process; in kafka mode five Node processes start and join their groups first (about 8 s
+    // on 2 cores), so at least KAFKA_MODE_LEAD_MS.
     const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
-    const lead = (mode === "kafka" ? 3 : 1) * (slotMs as number);
+    const lead = mode === "kafka" ? Math.max(KAFKA_MODE_LEAD_MS, slotMs as number) : (slotMs as number);
     const port = beaconPort as number;
     const network = makeNetwork({
       seed,

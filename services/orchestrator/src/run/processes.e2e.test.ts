@@ -5,12 +5,13 @@ import { describe, expect, it } from "@effect/vitest";
 import { Duration, Effect, Either } from "effect";
 import { makeNetwork } from "@zk-testnet/network";
 import { replayLog } from "../commands/replay.ts";
+import { KAFKA_MODE_LEAD_MS } from "../commands/up.ts";
 import { runProcesses } from "./processes.ts";
 
 const network = (seed: string, slots: number) =>
   Effect.map(Effect.clockWith((c) => c.currentTimeMillis), (now) =>
-    // Slot 0 a few seconds out: five Node processes start and connect to Kafka first.
-    Either.getOrThrow(makeNetwork({ seed, genesisMs: Math.ceil((now + 6_000) / 1_000) * 1_000, slots, provers: 6, txPerBlock: 4, slotMs: 1_000 })),
+    // Slot 0 as `testnet up` sets it: five Node processes start and register provers first.
+    Either.getOrThrow(makeNetwork({ seed, genesisMs: Math.ceil((now + KAFKA_MODE_LEAD_MS) / 1_000) * 1_000, slots, provers: 6, txPerBlock: 4, slotMs: 1_000 })),
   );
 
 describe("kafka mode: one process per service over a real broker", () => {
