@@ -1,6 +1,6 @@
 import { Clock, Deferred, Duration, Effect, Fiber, Queue, type Scope } from "effect";
 import { transition, initialTransition, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from "xstate";
-import { appendEvent, EventLog, protocolCodec, retrySchedule, type DedupeStore, type EventLogError, type Subscription } from "@zk-testnet/event-log";
+import { appendEvents, EventLog, protocolCodec, retrySchedule, type DedupeStore, type EventLogError, type Subscription } from "@zk-testnet/event-log";
 import { makeEvent, type EventId, type ProtocolEvent, type Slot } from "@zk-testnet/protocol";
 import type { CancelParams, HostActorFailed, HostInput, HostStarted, PublishParams, RunParams, ScheduleParams } from "./host-actions.ts";
 import { canonicalJson, sha256Hex } from "./json.ts";
@@ -166,18 +166,22 @@ export const runService = <M extends AnyStateMachine>(
         for (const action of actions) {
           switch (action.type) {
             case "publish": {
+              const events: ProtocolEvent[] = [];
               for (const draft of (action.params as PublishParams).events) {
-                const event = yield* makeEvent({
-                  type: draft.type,
-                  source: name,
-                  causationId: cause,
-                  position: position++,
-                  correlationId: draft.correlationId,
-                  slot: draft.slot as Slot,
-                  payload: draft.payload,
-                } as never);
-                yield* appendEvent(log, event as ProtocolEvent).pipe(Effect.retry({ schedule: retrySchedule("30 seconds") }));
+                events.push(
+                  (yield* makeEvent({
+                    type: draft.type,
+                    source: name,
+                    causationId: cause,
+                    position: position++,
+                    correlationId: draft.correlationId,
+                    slot: draft.slot as Slot,
+                    payload: draft.payload,
+                  } as never)) as ProtocolEvent,
+                );
               }
+              // One batch: the outputs of a step share a request and keep their order.
+              yield* appendEvents(log, events).pipe(Effect.retry({ schedule: retrySchedule("30 seconds") }));
               break;
             }
             case "schedule": {
@@ -221,7 +225,9 @@ export const runService = <M extends AnyStateMachine>(
         yield* execute(actions as never, step.cause);
         stepCount++;
         if (options.snapshots !== undefined && options.snapshotEvery !== undefined && options.snapshotEvery > 0 && stepCount % options.snapshotEvery === 0) {
-          yield* options.snapshots.save(name, { state: stateOf(snapshot), seen: [...seen] });
+          // XState's persisted form; value and context are what restoring needs.
+          const persisted = machine.getPersistedSnapshot(snapshot) as unknown as { value: unknown; context: unknown };
+          yield* options.snapshots.save(name, { state: { value: persisted.value, context: persisted.context }, seen: [...seen] });
         }
         yield* Deferred.succeed(step.done, undefined);
       }

@@ -53,6 +53,27 @@ layer(KafkaCluster.single, { excludeTestServices: true, timeout: "240 seconds" }
       }).pipe(Effect.scoped),
     );
 
+    it.effect("appends a batch in order and returns each record's partition and offset", () =>
+      Effect.gen(function* () {
+        const log = yield* open(adapter);
+        const topic = uniqueName("batch");
+        yield* log.createTopics([{ name: topic, partitions: 3 }]);
+        const events = Array.from({ length: 90 }, (_, n) => testEvent(`k${n % 4}`, n));
+        const results = yield* log.appendBatch(events.map((e) => ({ topic, key: e.key, value: JSON.stringify(e) })));
+        expect(results).toHaveLength(90);
+        const records = yield* log.read(topic);
+        for (const [i, r] of results.entries()) {
+          const stored = records.find((x) => x.partition === r.partition && x.offset === r.offset);
+          expect(stored?.value).toBe(JSON.stringify(events[i]));
+        }
+        for (const k of ["k0", "k1", "k2", "k3"]) {
+          const ns = records.filter((r) => r.key === k).map((r) => (JSON.parse(r.value) as TestEvent).n);
+          expect(ns).toEqual([...ns].sort((a, b) => a - b));
+          expect(ns).toHaveLength(events.filter((e) => e.key === k).length);
+        }
+      }).pipe(Effect.scoped),
+    );
+
     it.effect("delivers every appended record to every consumer group", () =>
       Effect.gen(function* () {
         const log = yield* open(adapter);

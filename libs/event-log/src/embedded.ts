@@ -242,6 +242,7 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
         }),
       topics: Effect.sync(() => [...topics.values()].map((t) => t.spec)),
       append,
+      appendBatch: (records) => Effect.forEach(records, (r) => append(r.topic, r.key, r.value)),
       read: (topic, fromOffset = 0) =>
         Effect.map(topicOrFail(topic), (t) => t.partitions.flatMap((list) => list.slice(fromOffset))),
       subscribe,

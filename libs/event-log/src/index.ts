@@ -5,4 +5,4 @@ export { EmbeddedEventLog, makeEmbeddedLog, type EmbeddedOptions } from "./embed
 export { KafkaEventLog, makeKafkaLog, retrySchedule, type KafkaLogOptions } from "./kafka.ts";
 export { parseJsonl, recordToLine, sha256, toJsonl } from "./jsonl.ts";
 export { murmur2, partitionOf } from "./partitioner.ts";
-export { appendEvent, protocolCodec, protocolTopicSpecs } from "./protocol.ts";
+export { appendEvent, appendEvents, protocolCodec, protocolTopicSpecs } from "./protocol.ts";

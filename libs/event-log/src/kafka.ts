@@ -4,7 +4,7 @@ import { processRecord, dedupeOf, newStats, snapshot } from "./consume.ts";
 import { RecordTooLarge, TopicMissing, type EventLogError } from "./errors.ts";
 import { parseJsonl, toJsonl, topicsOf } from "./jsonl.ts";
 import { fromKafkaJs, isTransient } from "./kafka-errors.ts";
-import { dlqTopicOf, type AppendResult, type LogRecord, type SubscribeOptions, type Subscription, type TopicSpec } from "./model.ts";
+import { dlqTopicOf, type AppendInput, type AppendResult, type LogRecord, type SubscribeOptions, type Subscription, type TopicSpec } from "./model.ts";
 import { partitionOf } from "./partitioner.ts";
 import { EventLog, type EventLogApi } from "./port.ts";
 
@@ -165,6 +165,49 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
         : ensureKnown(topic).pipe(Effect.zipRight(loadPartitions(topic)), Effect.zipRight(send));
     };
 
+    /** Queues every record in order, so they share requests and keep per-key order. */
+    const appendManyOnce = (records: readonly AppendInput[]) =>
+      Effect.async<readonly AppendResult[], EventLogError>((resume) => {
+        const results: AppendResult[] = new Array(records.length);
+        let pending = records.length;
+        let failed = false;
+        records.forEach((r, i) => {
+          queue.push({
+            topic: r.topic,
+            key: r.key,
+            value: r.value,
+            done: (result) => {
+              if (failed) return;
+              if ("_tag" in result) {
+                failed = true;
+                return resume(Effect.fail(result));
+              }
+              results[i] = result;
+              if (--pending === 0) resume(Effect.succeed(results));
+            },
+          });
+        });
+        schedule();
+      });
+
+    const appendBatch = (records: readonly AppendInput[]): Effect.Effect<readonly AppendResult[], EventLogError> =>
+      Effect.gen(function* () {
+        if (records.length === 0) return [];
+        for (const r of records) {
+          const bytes = Buffer.byteLength(r.value, "utf8");
+          if (bytes > maxBytes) return yield* new RecordTooLarge({ topic: r.topic, bytes, limit: maxBytes });
+        }
+        for (const topic of new Set(records.map((r) => r.topic))) {
+          if (!known.has(topic) || !partitionCounts.has(topic)) yield* ensureKnown(topic).pipe(Effect.zipRight(loadPartitions(topic)));
+        }
+        // A retry resends the whole batch: records that were written twice carry the same event ids.
+        return yield* appendManyOnce(records).pipe(
+          Effect.catchIf(isTransient, () =>
+            appendManyOnce(records).pipe(Effect.retry({ schedule: retrySchedule(options.appendBudget ?? "20 seconds"), while: isTransient })),
+          ),
+        );
+      });
+
     const createTopics = (specs: readonly TopicSpec[]) =>
       Effect.tryPromise({
         try: () =>
@@ -307,6 +350,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
       createTopics,
       topics: listSpecs,
       append,
+      appendBatch,
       read,
       subscribe,
       committed: (group, topic) =>

@@ -18,6 +18,12 @@ export interface LogRecord {
   readonly value: string;
 }
 
+export interface AppendInput {
+  readonly topic: string;
+  readonly key: string;
+  readonly value: string;
+}
+
 export interface AppendResult {
   readonly topic: string;
   readonly partition: number;

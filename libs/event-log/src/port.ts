@@ -1,6 +1,6 @@
 import { Context, type Effect, type Scope } from "effect";
 import type { BadExport, EventLogError } from "./errors.ts";
-import type { AppendResult, LogRecord, SubscribeOptions, Subscription, TopicSpec } from "./model.ts";
+import type { AppendInput, AppendResult, LogRecord, SubscribeOptions, Subscription, TopicSpec } from "./model.ts";
 
 export interface EventLogApi {
   readonly adapter: "embedded" | "kafka";
@@ -9,6 +9,11 @@ export interface EventLogApi {
   readonly topics: Effect.Effect<readonly TopicSpec[], EventLogError>;
   /** Appends one keyed record; the key picks the partition (Kafka's murmur2 partitioner). */
   readonly append: (topic: string, key: string, value: string) => Effect.Effect<AppendResult, EventLogError>;
+  /**
+   * Appends several records in order (one request where the log allows it); all of them or an
+   * error. Records of one key keep their order.
+   */
+  readonly appendBatch: (records: readonly AppendInput[]) => Effect.Effect<readonly AppendResult[], EventLogError>;
   /** Every record of a topic from `fromOffset` (per partition) up to its current end, by partition then offset. */
   readonly read: (topic: string, fromOffset?: number) => Effect.Effect<readonly LogRecord[], EventLogError>;
   /**

@@ -19,3 +19,7 @@ export const protocolTopicSpecs: readonly TopicSpec[] = topics.flatMap((t) => [
 /** Appends an event to its topic of the catalogue, keyed as the catalogue says. */
 export const appendEvent = (log: EventLogApi, event: ProtocolEvent): Effect.Effect<AppendResult, EventLogError> =>
   log.append(topicOf[event.type], event.key, encodeEvent(event));
+
+/** Appends events in order, each to its topic, sharing requests where the log allows. */
+export const appendEvents = (log: EventLogApi, events: readonly ProtocolEvent[]): Effect.Effect<readonly AppendResult[], EventLogError> =>
+  log.appendBatch(events.map((event) => ({ topic: topicOf[event.type], key: event.key, value: encodeEvent(event) })));
