@@ -3,6 +3,7 @@ import { apiVersionsProbe } from "@zk-testnet/kafka";
 import { makeNetwork } from "@zk-testnet/network";
 import { UsageError, choiceFlag, intFlag, parseArgs } from "../args.ts";
 import { runEmbedded } from "../run/embedded.ts";
+import { parseFaultSpec } from "../run/faults.ts";
 import { runProcesses } from "../run/processes.ts";
 import { formatSummary } from "../run/report.ts";
 
@@ -26,6 +27,7 @@ const FLAGS = {
   brokers: "string",
   "beacon-port": "string",
   "beacon-path": "string",
+  faults: "string",
 } as const;
 
 /**
@@ -81,14 +83,16 @@ export const upCommand = (argv: readonly string[]) =>
       beacon: { port, basePath },
     });
     if (Either.isLeft(network)) return yield* new UsageError({ message: network.left.message });
+    const faults = typeof f["faults"] === "string" ? parseFaultSpec(f["faults"], network.right) : [];
+    if (typeof faults === "string") return yield* new UsageError({ message: `--faults: ${faults}` });
 
     yield* Console.log(`testnet: ${mode} mode, ${provers} provers, ${slots} blocks of ${txs} txs, slot ${slotMs} ms, seed ${seed}`);
     const result =
       mode === "embedded"
-        ? yield* runEmbedded(network.right, logOut, logFormat as "json" | "pretty")
-        : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string });
+        ? yield* runEmbedded(network.right, logOut, logFormat as "json" | "pretty", faults)
+        : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string, faults });
     yield* Console.log(`\n${formatSummary(result.summary)}`);
-    if (result.outcome !== "finalized" || result.summary.finalized < result.summary.proposed) {
+    if (result.outcome !== "finalized" || result.summary.unfinalized.length > 0) {
       return yield* Effect.fail(new RunIncomplete(`not every block was finalized (${result.outcome})`));
     }
   });

@@ -11,6 +11,7 @@ import { runProverPool } from "@zk-testnet/prover-pool";
 import { runSequencer } from "@zk-testnet/sequencer";
 import { runVrfBeacon } from "@zk-testnet/vrf-beacon";
 import { networkFileOf } from "../commands/replay.ts";
+import { injectFaults, type FaultStep } from "./faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { summarize, type Summary } from "./report.ts";
 
@@ -31,22 +32,23 @@ export const startServices = (network: NetworkConfig) =>
   });
 
 /** `testnet up --mode embedded`: every service in this process over the embedded event log. */
-export const runEmbedded = (network: NetworkConfig, logOut: string | undefined, logFormat: LogFormat = "json") =>
+export const runEmbedded = (network: NetworkConfig, logOut: string | undefined, logFormat: LogFormat = "json", faults: readonly FaultStep[] = []) =>
   Effect.gen(function* () {
     const runDir = join(stateDir(), "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${network.seed}`);
     mkdirSync(runDir, { recursive: true });
     const logFile = join(runDir, "testnet.log");
     yield* Console.log(`service logs: ${logFile}`);
-    return yield* runAll(network, logOut).pipe(Effect.provide(PinoLogging.layer(makePino({ format: logFormat, file: logFile }), "testnet")));
+    return yield* runAll(network, logOut, faults).pipe(Effect.provide(PinoLogging.layer(makePino({ format: logFormat, file: logFile }), "testnet")));
   });
 
-const runAll = (network: NetworkConfig, logOut: string | undefined) =>
+const runAll = (network: NetworkConfig, logOut: string | undefined, faults: readonly FaultStep[]) =>
   Effect.gen(function* () {
     const log = yield* EventLog;
     yield* log.createTopics(protocolTopicSpecs);
     const report = yield* followRun("orchestrator");
     const { beaconUrl } = yield* startServices(network);
     yield* Console.log(`beacon: ${beaconUrl}`);
+    if (faults.length > 0) yield* Effect.forkScoped(injectFaults(network, faults));
     const outcome = yield* awaitRunEnd(network, report);
     if (logOut !== undefined) {
       writeFileSync(logOut, yield* log.exportJsonl());

@@ -4,7 +4,7 @@ import { slotStart, type NetworkConfig } from "@zk-testnet/network";
 import { emptyReport, observe, type RunReport } from "./report.ts";
 
 /** The topics whose events the progress lines and the summary are made of. */
-export const MONITORED_TOPICS = ["l2.blocks", "proving.assignments", "proving.proofs", "l1.events"] as const;
+export const MONITORED_TOPICS = ["l2.blocks", "proving.assignments", "proving.proofs", "l1.events", "testnet.faults"] as const;
 
 /** Follows the run as its own consumer group, printing a line per notable event. */
 export const followRun = (group: string, quiet = false) =>
@@ -24,8 +24,9 @@ export const followRun = (group: string, quiet = false) =>
     return report;
   });
 
+/** Every block settled: finalized, or reorged out (its transactions then come again in a new block). */
 const allFinalized = (report: RunReport, slots: number): boolean =>
-  report.blocks.size >= slots && [...report.blocks.values()].every((b) => b.finalizedAt !== undefined);
+  report.blocks.size >= slots && [...report.blocks.values()].every((b) => b.finalizedAt !== undefined || b.reorgedAt !== undefined);
 
 /**
  * Waits until every block the sequencer will propose is finalized, or until the last block's

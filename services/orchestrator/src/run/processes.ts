@@ -6,6 +6,7 @@ import { EventLog, KafkaEventLog, protocolTopicSpecs } from "@zk-testnet/event-l
 import { KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { networkFileOf } from "../commands/replay.ts";
+import { injectFaults, type FaultStep } from "./faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { freePort } from "./ports.ts";
 import { summarize, type RunReport } from "./report.ts";
@@ -72,6 +73,7 @@ export interface ProcessRunOptions {
   readonly logFormat?: string;
   /** Runs beside the testnet once every process is started (a fault schedule, a test). */
   readonly during?: (control: ProcessControl) => Effect.Effect<void>;
+  readonly faults?: readonly FaultStep[];
 }
 
 export const runProcesses = (requested: NetworkConfig, options: ProcessRunOptions = {}) =>
@@ -119,6 +121,7 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
       yield* Console.log(`services: ${SERVICES.join(", ")} (one process each); logs in ${runDir}`);
       yield* Console.log(`beacon: http://127.0.0.1:${network.beacon.port}${network.beacon.basePath}`);
       if (options.during !== undefined) yield* Effect.forkIn(options.during(control), scope);
+      if (options.faults !== undefined && options.faults.length > 0) yield* Effect.forkIn(injectFaults(network, options.faults), scope);
       const dead = Effect.sync(() => [...children.values()].find((c) => c.exit !== undefined && !stoppedOnPurpose.has(c.name))).pipe(
         Effect.map((c) => (c === undefined ? undefined : `${c.name} ${c.exit} (log: ${c.logFile})`)),
       );

@@ -9,6 +9,7 @@ export interface BlockProgress {
   assigned: number;
   accepted: number;
   finalizedAt?: number;
+  reorgedAt?: number;
 }
 
 export interface RunReport {
@@ -19,6 +20,13 @@ export interface RunReport {
   slashed: bigint;
   burned: bigint;
   proofsSubmitted: number;
+  takeovers: number;
+  missed: number;
+  slashes: number;
+  bounties: bigint;
+  uncles: bigint;
+  reorged: number;
+  faults: number;
   proofsAccepted: number;
   proofsRejected: number;
   registered: number;
@@ -31,6 +39,13 @@ export const emptyReport = (): RunReport => ({
   slashed: 0n,
   burned: 0n,
   proofsSubmitted: 0,
+  takeovers: 0,
+  missed: 0,
+  slashes: 0,
+  bounties: 0n,
+  uncles: 0n,
+  reorged: 0,
+  faults: 0,
   proofsAccepted: 0,
   proofsRejected: 0,
   registered: 0,
@@ -71,9 +86,33 @@ export const observe = (report: RunReport, event: ProtocolEvent): ProgressLine =
     case "StakeChanged":
       report.staked += event.payload.delta;
       return undefined;
+    case "NodeDeadlineMissed":
+      report.missed++;
+      return `block ${event.payload.block}: node ${event.payload.level}/${event.payload.index} missed its deadline (${event.payload.prover})`;
+    case "TakeoverOpened":
+      report.takeovers++;
+      return `block ${event.payload.block}: node ${event.payload.level}/${event.payload.index} taken over (${event.payload.step}) from ${event.payload.from}${event.payload.to === undefined ? " by an open round" : ` to ${event.payload.to}`}`;
+    case "UncleRewardPaid":
+      report.uncles += event.payload.amount;
+      return `block ${event.payload.block}: uncle reward ${event.payload.amount} to ${event.payload.prover}`;
+    case "BlockReorgedOut": {
+      report.reorged++;
+      const b = report.blocks.get(event.payload.block);
+      if (b !== undefined) b.reorgedAt = event.time;
+      return `block ${event.payload.block} reorged out (${event.payload.reason})`;
+    }
+    case "ProverEjected":
+      return `prover ${event.payload.prover} ejected at epoch ${event.payload.epoch} (stake ${event.payload.stake})`;
+    case "FaultInjected":
+      report.faults++;
+      return `fault injected: ${event.payload.fault} on ${event.payload.target}`;
+    case "FaultHealed":
+      return `fault healed: ${event.payload.fault} on ${event.payload.target}`;
     case "ProverSlashed": {
+      report.slashes++;
       report.slashed += event.payload.amount;
       const bounty = (event.payload as { bounty?: { amount: bigint } }).bounty?.amount ?? 0n;
+      report.bounties += bounty;
       report.burned += event.payload.amount - bounty;
       return `prover ${event.payload.prover} slashed ${event.payload.amount} (${event.payload.reason})`;
     }
@@ -106,6 +145,15 @@ export interface Summary {
   readonly proofsRejected: number;
   readonly rewards: readonly { readonly prover: string; readonly amount: bigint }[];
   readonly ledger: { readonly staked: bigint; readonly rewardsPaid: bigint; readonly slashed: bigint; readonly burned: bigint };
+  readonly failures: {
+    readonly faults: number;
+    readonly missed: number;
+    readonly takeovers: number;
+    readonly slashes: number;
+    readonly bounties: bigint;
+    readonly uncles: bigint;
+    readonly reorged: number;
+  };
 }
 
 export const summarize = (report: RunReport): Summary => {
@@ -114,12 +162,21 @@ export const summarize = (report: RunReport): Summary => {
   return {
     proposed: blocks.length,
     finalized: ttf.length,
-    unfinalized: blocks.filter((b) => b.finalizedAt === undefined).map((b) => b.block),
+    unfinalized: blocks.filter((b) => b.finalizedAt === undefined && b.reorgedAt === undefined).map((b) => b.block),
     ttfP50Ms: percentile(ttf, 50),
     ttfP95Ms: percentile(ttf, 95),
     proofsAccepted: report.proofsAccepted,
     proofsRejected: report.proofsRejected,
     rewards: [...report.rewards].map(([prover, amount]) => ({ prover, amount })).sort((a, b) => (a.prover < b.prover ? -1 : 1)),
+    failures: {
+      faults: report.faults,
+      missed: report.missed,
+      takeovers: report.takeovers,
+      slashes: report.slashes,
+      bounties: report.bounties,
+      uncles: report.uncles,
+      reorged: report.reorged,
+    },
     ledger: {
       staked: report.staked,
       rewardsPaid: [...report.rewards.values()].reduce((a, b) => a + b, 0n),
@@ -134,6 +191,7 @@ export const formatSummary = (s: Summary): string =>
     `blocks: ${s.proposed} proposed, ${s.finalized} finalized${s.unfinalized.length > 0 ? ` (not finalized: ${s.unfinalized.join(", ")})` : ""}`,
     `time to finality: p50 ${(s.ttfP50Ms / 1000).toFixed(1)} s, p95 ${(s.ttfP95Ms / 1000).toFixed(1)} s`,
     `proofs: ${s.proofsAccepted} accepted, ${s.proofsRejected} rejected`,
+    `failures: ${s.failures.faults} faults injected, ${s.failures.missed} deadlines missed, ${s.failures.takeovers} takeovers, ${s.failures.slashes} slashes (bounties ${s.failures.bounties}, burned ${s.ledger.burned}), uncle rewards ${s.failures.uncles}, ${s.failures.reorged} blocks reorged out`,
     formatLedger(s.ledger),
     "rewards:",
     ...s.rewards.map((r) => `  ${r.prover.padEnd(12)} ${r.amount}`),
