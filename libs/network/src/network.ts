@@ -10,6 +10,18 @@ export interface ProverSpec {
   readonly speed: number;
 }
 
+/**
+ * A fault in force from the start of the run, as if injected at genesis: the payload of a
+ * FaultInjected without its event. The service that owns `target` applies it (the prover
+ * pool: a prover's fault profile, e.g. `{ fault: "slow", target: "prover-2", params: { factor: "3" } }`);
+ * the others ignore it.
+ */
+export interface FaultSpec {
+  readonly fault: string;
+  readonly target: string;
+  readonly params?: Readonly<Record<string, string>>;
+}
+
 export interface BeaconSpec {
   /** Port of the drand-compatible HTTP API on 127.0.0.1; 0 picks a free one. */
   readonly port: number;
@@ -29,6 +41,8 @@ export interface NetworkConfig {
   readonly params: ProtocolParams;
   readonly provers: readonly ProverSpec[];
   readonly beacon: BeaconSpec;
+  /** Faults in force from the start (absent: none, every prover honest). Run-time faults are events on testnet.faults. */
+  readonly faults?: readonly FaultSpec[];
 }
 
 export class InvalidNetworkConfig extends Data.TaggedError("InvalidNetworkConfig")<{ readonly message: string }> {}
@@ -42,6 +56,7 @@ export interface NetworkOptions {
   readonly slotMs?: number;
   readonly params?: Partial<ProtocolParams>;
   readonly beacon?: Partial<BeaconSpec>;
+  readonly faults?: readonly FaultSpec[];
 }
 
 /**
@@ -61,6 +76,8 @@ export const makeNetwork = (options: NetworkOptions): Either.Either<NetworkConfi
     ...(options.slotMs !== undefined ? { slotMs: options.slotMs } : {}),
   });
   if (Either.isLeft(params)) return Either.left(new InvalidNetworkConfig({ message: params.left.message }));
+  const faultProblem = options.faults === undefined ? undefined : faultsProblem(options.faults);
+  if (faultProblem !== undefined) return Either.left(new InvalidNetworkConfig({ message: faultProblem }));
   const rng = makeRng(options.seed).fork("network/provers");
   const provers = Array.from({ length: options.provers }, (_, i): ProverSpec => ({
     id: `prover-${i + 1}` as ProverId,
@@ -75,7 +92,23 @@ export const makeNetwork = (options: NetworkOptions): Either.Either<NetworkConfi
     params: params.right,
     provers,
     beacon: { port: 0, basePath: "", beaconId: "zk-testnet", ...options.beacon },
+    ...(options.faults !== undefined && options.faults.length > 0 ? { faults: options.faults } : {}),
   });
+};
+
+/** What is wrong with a list of initial faults, if anything: each needs a non-empty `fault` and `target`, and string params. */
+const faultsProblem = (faults: unknown): string | undefined => {
+  if (!Array.isArray(faults)) return "faults must be a list of { fault, target, params? }";
+  for (const [i, f] of (faults as unknown[]).entries()) {
+    const spec = f as { fault?: unknown; target?: unknown; params?: unknown } | null;
+    if (spec === null || typeof spec !== "object" || typeof spec.fault !== "string" || spec.fault === "" || typeof spec.target !== "string" || spec.target === "") {
+      return `faults[${i}] needs a non-empty fault and target`;
+    }
+    if (spec.params !== undefined && (spec.params === null || typeof spec.params !== "object" || Object.values(spec.params).some((v) => typeof v !== "string"))) {
+      return `faults[${i}].params must map names to strings`;
+    }
+  }
+  return undefined;
 };
 
 /** JSON with amounts as decimal strings, for the environment of a service process. */
@@ -92,6 +125,8 @@ export const decodeNetwork = (text: string): Either.Either<NetworkConfig, Invali
     if (!Array.isArray(parsed.provers) || typeof parsed.seed !== "string" || typeof parsed.genesisMs !== "number") {
       return Either.left(new InvalidNetworkConfig({ message: "needs seed, genesisMs and provers" }));
     }
+    const faultProblem = parsed.faults === undefined ? undefined : faultsProblem(parsed.faults);
+    if (faultProblem !== undefined) return Either.left(new InvalidNetworkConfig({ message: faultProblem }));
     return Either.right({ ...parsed, params: params.right });
   } catch (error) {
     return Either.left(new InvalidNetworkConfig({ message: `not a network config: ${String(error)}` }));

@@ -20,6 +20,27 @@ describe("network config", () => {
     expect(Either.isLeft(decodeNetwork("{nope"))).toBe(true);
   });
 
+  it("carries optional initial faults through JSON, and has none unless asked", () => {
+    const plain = Either.getOrThrow(makeNetwork({ seed: "s1", genesisMs: 0, slots: 1, provers: 2 }));
+    expect("faults" in plain).toBe(false);
+    expect(Either.getOrThrow(decodeNetwork(encodeNetwork(plain))).faults).toBeUndefined();
+    const faults = [{ fault: "slow", target: "prover-2", params: { factor: "3" } }, { fault: "crash", target: "prover-1" }];
+    const n = Either.getOrThrow(makeNetwork({ seed: "s1", genesisMs: 0, slots: 1, provers: 2, faults }));
+    expect(n.faults).toEqual(faults);
+    expect(n.provers).toEqual(plain.provers);
+    expect(Either.getOrThrow(decodeNetwork(encodeNetwork(n)))).toEqual(n);
+  });
+
+  it("rejects malformed initial faults", () => {
+    const bad = makeNetwork({ seed: "s", genesisMs: 0, slots: 1, provers: 1, faults: [{ fault: "", target: "prover-1" }] });
+    expect(Either.isLeft(bad) && bad.left.message).toMatch(/faults\[0\]/);
+    const plain = Either.getOrThrow(makeNetwork({ seed: "s", genesisMs: 0, slots: 1, provers: 1 }));
+    const text = JSON.stringify({ ...JSON.parse(encodeNetwork(plain)), faults: [{ fault: "slow", target: "prover-1", params: { factor: 3 } }] });
+    const decoded = decodeNetwork(text);
+    expect(Either.isLeft(decoded) && decoded.left.message).toMatch(/params/);
+    expect(Either.isLeft(decodeNetwork(JSON.stringify({ ...JSON.parse(encodeNetwork(plain)), faults: "crash" })))).toBe(true);
+  });
+
   it("maps clock time to slots", () => {
     const n = Either.getOrThrow(makeNetwork({ seed: "s", genesisMs: 10_000, slots: 1, provers: 1, slotMs: 2_000 }));
     expect(slotAt(n, 10_000)).toBe(0);

@@ -12,20 +12,25 @@ import {
   type TxCount,
 } from "@zk-testnet/protocol";
 import { isValidRound } from "./beacon.ts";
-import { decided, readBack, unpublished, type Outbox } from "./outbox.ts";
-import { advanceTree, asDraft, openTree, withNode, type BlockTree, type ProvingBlock } from "./tree-state.ts";
+import { decided, readBack, settled, unpublished, type Outbox } from "./outbox.ts";
+import { applyFact, decideDeadline, type DeadlineFired } from "./takeover.ts";
+import { advanceTree, asDraft, nodeOf, openTree, withNode, type BlockTree, type ProvingBlock } from "./tree-state.ts";
 import { judgeProof, type RegisteredProver } from "./verify.ts";
 
 // The aggregator's decisions as one pure fold: (context, consumed event) -> (context, output
-// drafts). The XState machine (machine.ts) calls it for every `input` event; the unit tests
-// call it through the machine's `transition`. Decisions depend on the protocol's inputs only
-// (blocks, rounds, registry, proofs), never on the aggregator's own outputs read back: those
-// only settle the outbox. So a replay, in whatever order equal times put the topics, decides
-// exactly what the live run decided.
+// drafts). The XState machine (machine.ts) calls it for every `input` event and every fired
+// deadline; the unit tests call it through the machine's `transition`. Decisions depend on the
+// protocol's inputs (blocks, rounds, registry, ejections, reorgs, proofs) and on the deadlines
+// that fired; its own outputs read back only settle the outbox, except the record of a fired
+// deadline (NodeDeadlineMissed, TakeoverOpened), which a replay folds in place of the timer
+// (see takeover.ts). Proofs are judged by their own time, so a replay, in whatever order
+// equal times put the topics, decides exactly what the live run decided.
 
 /** What the aggregator needs of the network; the machine's input. */
 export interface AggregatorInput {
   readonly params: ProtocolParams;
+  /** Start of slot 0, ms: the slot of what a fired deadline publishes. */
+  readonly genesisMs: number;
   /** The beacon's BLS public key (compressed G2, hex), derived from the network seed. */
   readonly beaconPublicKey: string;
 }
@@ -41,6 +46,8 @@ export interface AggregatorContext {
   readonly config: AggregatorInput;
   /** Registered provers by id, from ProverRegistered and StakeChanged. */
   readonly registry: Readonly<Record<string, RegisteredProver>>;
+  /** Ejected provers (ProverEjected): the epoch from which they are out of every eligible set. */
+  readonly ejected: Readonly<Record<string, number>>;
   /** Verified rounds waiting for their block (block of slot s uses round s + 1), by round. */
   readonly rounds: Readonly<Record<string, PendingRound>>;
   /** Every block seen, by block number. */
@@ -55,19 +62,21 @@ export interface Decision {
   readonly drafts: readonly OutputDraft[];
 }
 
-export const initialContext = (input: AggregatorInput): AggregatorContext => ({ config: input, registry: {}, rounds: {}, blocks: {}, outbox: {} });
+export const initialContext = (input: AggregatorInput): AggregatorContext => ({ config: input, registry: {}, ejected: {}, rounds: {}, blocks: {}, outbox: {} });
 
 const unchanged = (context: AggregatorContext): Decision => ({ context, drafts: [] });
 
 /**
  * The eligible set of a block proposed in `slot`: registered provers with at least the
- * minimum stake, registered no later than the first slot of the block's epoch.
+ * minimum stake, registered no later than the first slot of the block's epoch, and not
+ * ejected in an epoch up to the block's.
  */
 export const eligibleSet = (context: AggregatorContext, slot: number): readonly EligibleProver[] => {
   const { params } = context.config;
-  const start = epochStartSlot(params, epochOf(params, slot as Slot));
+  const epoch = epochOf(params, slot as Slot);
+  const start = epochStartSlot(params, epoch);
   return Object.entries(context.registry)
-    .filter(([, p]) => p.stake >= params.minimumStake && p.registeredSlot <= start)
+    .filter(([prover, p]) => p.stake >= params.minimumStake && p.registeredSlot <= start && (context.ejected[prover] ?? Number.POSITIVE_INFINITY) > epoch)
     .map(([prover, p]) => ({ prover: prover as ProverId, stake: p.stake }));
 };
 
@@ -78,9 +87,10 @@ const tryOpen = (context: AggregatorContext, block: string, trigger: { readonly 
   const roundKey = String(pending.slot + 1);
   const round = context.rounds[roundKey];
   if (round === undefined) return unchanged(context);
+  const eligible = eligibleSet(context, pending.slot);
   const assignment = assignTreeVrf({
     randomness: round.randomness,
-    eligible: eligibleSet(context, pending.slot),
+    eligible,
     block: Number(block) as BlockNumber,
     txCount: pending.txCount as TxCount,
     weighting: context.config.params.weighting,
@@ -90,7 +100,8 @@ const tryOpen = (context: AggregatorContext, block: string, trigger: { readonly 
   // Assigned when both block and round are out, whichever came last and whatever the registry
   // did meanwhile: the same inputs give the same deadlines in any order of arrival.
   const now = Math.max(pending.time, round.time);
-  const opened = openTree(Number(block), pending, assignment.right, context.config.params, now, Math.max(trigger.slot, pending.slot));
+  const ids = eligible.map((p) => p.prover);
+  const opened = openTree(Number(block), pending, assignment.right, ids, context.config.params, now, Math.max(trigger.slot, pending.slot));
   const { [roundKey]: _used, ...rounds } = context.rounds;
   return { context: { ...context, rounds, blocks: { ...context.blocks, [block]: opened.tree } }, drafts: opened.drafts };
 };
@@ -151,6 +162,22 @@ const onStakeChanged = (context: AggregatorContext, event: EventOf<"StakeChanged
   return retryPending({ ...context, registry }, event);
 };
 
+const onProverEjected = (context: AggregatorContext, event: EventOf<"ProverEjected">): Decision => {
+  const { prover, epoch } = event.payload;
+  const known = context.ejected[prover];
+  if (known !== undefined && known <= epoch) return unchanged(context);
+  // Only eligible sets taken from now on change: trees already assigned keep theirs.
+  return unchanged({ ...context, ejected: { ...context.ejected, [prover]: epoch } });
+};
+
+const onBlockReorgedOut = (context: AggregatorContext, event: EventOf<"BlockReorgedOut">): Decision => {
+  const { block } = event.payload;
+  if (context.blocks[String(block)]?.phase === "reorged") return unchanged(context);
+  // Its deadlines stop (the machine cancels them) and no takeover follows; a block not seen
+  // yet is marked too, so that it is never opened.
+  return unchanged(withTree(context, block, { phase: "reorged" }));
+};
+
 const onProofSubmitted = (context: AggregatorContext, event: EventOf<"ProofSubmitted">): Decision => {
   const submission = event.payload;
   const { block, level, index, prover } = submission;
@@ -196,23 +223,25 @@ const decide = (context: AggregatorContext, event: ProtocolEvent): Decision => {
       return onStakeChanged(context, event);
     case "ProofSubmitted":
       return onProofSubmitted(context, event);
-    // Its own outputs, read back: they only settle the outbox (see foldInput).
+    case "ProverEjected":
+      return onProverEjected(context, event);
+    case "BlockReorgedOut":
+      return onBlockReorgedOut(context, event);
+    // Its own outputs, read back: foldInput handles them (see readBackOwn).
     case "NodeAssigned":
+    case "NodeDeadlineMissed":
+    case "TakeoverOpened":
     case "ProofAccepted":
     case "ProofRejected":
     case "RootProofSubmitted":
     case "SubmitRoot":
       return unchanged(context);
-    // The failure path (deadlines, takeovers, receipts, slashes, reorgs) folds these later.
-    case "NodeDeadlineMissed":
-    case "TakeoverOpened":
+    // Not the aggregator's business: receipts and money are l1-settlement's, faults the provers'.
     case "ProofReceiptPosted":
     case "BlockFinalized":
-    case "BlockReorgedOut":
     case "RewardPaid":
     case "ProverSlashed":
     case "UncleRewardPaid":
-    case "ProverEjected":
     case "FaultInjected":
     case "FaultHealed":
     case "RegisterProver":
@@ -227,14 +256,70 @@ const decide = (context: AggregatorContext, event: ProtocolEvent): Decision => {
 };
 
 /** Its own output types: read back from proving.assignments and l1.transactions. */
-export const ownOutputTypes: ReadonlySet<ProtocolEvent["type"]> = new Set(["NodeAssigned", "ProofAccepted", "ProofRejected", "RootProofSubmitted", "SubmitRoot"]);
+export const ownOutputTypes: ReadonlySet<ProtocolEvent["type"]> = new Set([
+  "NodeAssigned",
+  "NodeDeadlineMissed",
+  "TakeoverOpened",
+  "ProofAccepted",
+  "ProofRejected",
+  "RootProofSubmitted",
+  "SubmitRoot",
+]);
+
+/**
+ * Whether an output read back records a fired deadline: a miss, a takeover, or the NodeAssigned
+ * of a taker (any but the assignee's; or one whose block is no longer being proven, where only
+ * a decision of this life can be waiting for it).
+ */
+const recordsDeadline = (context: AggregatorContext, event: ProtocolEvent): boolean => {
+  if (event.type === "NodeDeadlineMissed" || event.type === "TakeoverOpened") return true;
+  if (event.type !== "NodeAssigned") return false;
+  const { block, level, index, prover } = event.payload;
+  const tree = context.blocks[String(block)];
+  return tree?.phase !== "proving" || nodeOf(tree, level, index)?.assignee !== prover;
+};
+
+/**
+ * One of its own outputs read back. Most only settle the outbox: a decision counts +1 under its
+ * output's identity, the output read back −1. The record of a fired deadline is also folded
+ * into the tree (idempotent: live it was applied when decided), and counts −1 only against a
+ * decision of this life (see outbox.ts `settled`).
+ */
+const readBackOwn = (context: AggregatorContext, event: ProtocolEvent): AggregatorContext => {
+  if (!recordsDeadline(context, event)) return { ...context, outbox: readBack(context.outbox, event) };
+  const outbox = settled(context.outbox, event);
+  if (event.type !== "NodeDeadlineMissed" && event.type !== "TakeoverOpened") return { ...context, outbox };
+  const block = event.payload.block;
+  const tree = context.blocks[String(block)];
+  if (tree?.phase !== "proving") return { ...context, outbox };
+  const next = applyFact(tree, event, context.config.params);
+  return { ...(next === tree ? context : withTree(context, block, next)), outbox };
+};
+
+/** Counts a decision's outputs in the outbox. */
+const counted = (decision: Decision): Decision =>
+  decision.drafts.length === 0 ? decision : { context: { ...decision.context, outbox: decided(decision.context.outbox, decision.drafts) }, drafts: decision.drafts };
 
 /** Folds one consumed event: the aggregator's whole decision logic, and the outbox's bookkeeping. */
 export const foldInput = (context: AggregatorContext, event: ProtocolEvent): Decision => {
-  if (ownOutputTypes.has(event.type)) return { context: { ...context, outbox: readBack(context.outbox, event) }, drafts: [] };
-  const decision = decide(context, event);
-  if (decision.drafts.length === 0) return decision;
-  return { context: { ...decision.context, outbox: decided(decision.context.outbox, decision.drafts) }, drafts: decision.drafts };
+  if (ownOutputTypes.has(event.type)) return { context: readBackOwn(context, event), drafts: [] };
+  return counted(decide(context, event));
+};
+
+/** The slot a time falls in (0 before genesis). */
+const slotAt = (config: AggregatorInput, time: number): number => Math.max(0, Math.floor((time - config.genesisMs) / config.params.slotMs));
+
+/**
+ * A node's deadline fired (see takeover.ts): the miss, the next step of the takeover chain and
+ * the taker's NodeAssigned, or nothing when the timer is stale (the node was accepted, taken
+ * over or opened since, or its block was submitted or reorged out).
+ */
+export const foldDeadline = (context: AggregatorContext, fired: DeadlineFired): Decision => {
+  const tree = context.blocks[String(fired.block)];
+  if (tree?.phase !== "proving") return unchanged(context);
+  const step = decideDeadline(fired.block, tree, fired, context.config.params, slotAt(context.config, fired.at));
+  if (step === undefined) return unchanged(context);
+  return counted({ context: withTree(context, fired.block, step.tree), drafts: step.drafts });
 };
 
 /** Outputs decided but never published (the aggregator was down, or stopped mid-step): what `host.started` publishes. */
@@ -246,6 +331,8 @@ export const foldedTypes: ReadonlySet<ProtocolEvent["type"]> = new Set([
   "BeaconRound",
   "ProverRegistered",
   "StakeChanged",
+  "ProverEjected",
+  "BlockReorgedOut",
   "ProofSubmitted",
   ...ownOutputTypes,
 ]);

@@ -1,11 +1,12 @@
 import { enqueueActions, setup } from "xstate";
-import type { HostActorFailed, HostInput, HostStarted, PublishParams } from "@zk-testnet/actors";
+import type { CancelParams, HostActorFailed, HostInput, HostStarted, PublishParams, ScheduleParams } from "@zk-testnet/actors";
 import type { ProtocolEvent } from "@zk-testnet/protocol";
-import { foldInput, initialContext, unpublishedOutputs, type AggregatorContext, type AggregatorInput } from "./aggregation.ts";
-import type { NodeState } from "./node-machine.ts";
+import { foldDeadline, foldInput, initialContext, unpublishedOutputs, type AggregatorContext, type AggregatorInput, type Decision } from "./aggregation.ts";
+import { deadlineTimerId, treeDeadlines, type DeadlineFired, type RunningDeadline } from "./takeover.ts";
 
 export {
   eligibleSet,
+  foldDeadline,
   foldedTypes,
   foldInput,
   initialContext,
@@ -17,39 +18,68 @@ export {
   type PendingRound,
 } from "./aggregation.ts";
 export { outputKey, type Outbox, type OutboxEntry } from "./outbox.ts";
-export { newNode, nodeMachine, stepNode, type HandoverStep, type NodeEvent, type NodeState, type NodeStatus } from "./node-machine.ts";
-export { positionKey, treePublicInputs, type BlockTree, type PendingBlock, type ProvingBlock, type SubmittedBlock } from "./tree-state.ts";
-export { judgeProof, type Judgement, type RegisteredProver } from "./verify.ts";
+export {
+  clockStartOf,
+  mayProve,
+  newNode,
+  nodeMachine,
+  stepNode,
+  windowOf,
+  type HandoverStep,
+  type HoldingWindow,
+  type NodeEvent,
+  type NodeState,
+  type NodeStatus,
+} from "./node-machine.ts";
+export { applyFact, deadlineTimerId, decideDeadline, nextStep, treeDeadlines, type DeadlineFired, type NextStep, type RunningDeadline } from "./takeover.ts";
+export { positionKey, treePublicInputs, type BlockTree, type PendingBlock, type ProvingBlock, type ReorgedBlock, type SubmittedBlock } from "./tree-state.ts";
+export { judgeProof, mayProveNode, type Judgement, type RegisteredProver } from "./verify.ts";
 
-export type AggregatorEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed;
+export type AggregatorEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | DeadlineFired;
 
-/** A node with a running deadline, as `host.started` will re-arm it once deadlines are enforced. */
-export interface RunningDeadline {
-  readonly block: number;
-  readonly level: number;
-  readonly index: number;
-  readonly prover: string;
-  readonly deadline: number;
+/** Every node being proven, taken over or open, and its deadline, in block then tree order: what has a timer. */
+export const runningDeadlines = (context: AggregatorContext): readonly RunningDeadline[] =>
+  Object.entries(context.blocks).flatMap(([block, tree]) => treeDeadlines(Number(block), tree));
+
+const timerIdOf = (d: RunningDeadline): string => deadlineTimerId(d.block, d.level, d.index, d.attempt);
+
+/** The timer of a running deadline, due at `at` (its deadline, or later after a restart). */
+const armed = (d: RunningDeadline, at: number): ScheduleParams<DeadlineFired> => ({
+  id: timerIdOf(d),
+  at,
+  event: { type: "deadline", block: d.block, level: d.level, index: d.index, attempt: d.attempt, at },
+});
+
+/** What a step does to the timers: deadlines that started are armed, those that stopped (accepted, missed, reorged out) cancelled. */
+export interface TimerChanges {
+  readonly schedule: readonly ScheduleParams<DeadlineFired>[];
+  readonly cancel: readonly CancelParams[];
 }
 
-/** Every node being proven (or taken over) and its deadline, in block then tree order. */
-export const runningDeadlines = (context: AggregatorContext): readonly RunningDeadline[] =>
-  Object.entries(context.blocks).flatMap(([block, tree]) =>
-    tree.phase !== "proving"
-      ? []
-      : Object.entries(tree.nodes).flatMap(([key, node]: [string, NodeState]) => {
-          if ((node.status !== "proving" && node.status !== "takeover") || node.holder === null || node.deadline === null) return [];
-          const [level, index] = key.split("/").map(Number) as [number, number];
-          return [{ block: Number(block), level, index, prover: node.holder, deadline: node.deadline }];
-        }),
-  );
+/** Compares the running deadlines of every block whose tree changed. */
+export const timerChanges = (before: AggregatorContext, after: AggregatorContext): TimerChanges => {
+  const schedule: ScheduleParams<DeadlineFired>[] = [];
+  const cancel: CancelParams[] = [];
+  if (before.blocks === after.blocks) return { schedule, cancel };
+  for (const [block, tree] of Object.entries(after.blocks)) {
+    const old = before.blocks[block];
+    if (old === tree) continue;
+    const was = new Map(treeDeadlines(Number(block), old).map((d) => [timerIdOf(d), d]));
+    const is = new Map(treeDeadlines(Number(block), tree).map((d) => [timerIdOf(d), d]));
+    for (const [id, d] of is) if (!was.has(id)) schedule.push(armed(d, d.deadline));
+    for (const id of was.keys()) if (!is.has(id)) cancel.push({ id });
+  }
+  return { schedule, cancel };
+};
 
 /**
  * The aggregator: for each block, once its beacon round and an eligible set are in, it
  * assigns the tree with tree-VRF and hands out the leaves; it verifies every submitted proof,
  * hands out a merge node once its children are accepted, and sends the complete tree to L1.
- * All decisions are `foldInput`'s; the machine only turns them into host actions. On start it
- * publishes what was decided but never published (see outbox.ts), and nothing else.
+ * Every hand-out has a deadline on the Clock; one that passes without an accepted proof opens
+ * the next step of the takeover chain (takeover.ts). All decisions are `foldInput`'s and
+ * `foldDeadline`'s; the machine only turns them into host actions. On start it publishes what
+ * was decided but never published (see outbox.ts), and re-arms every running deadline.
  */
 export const aggregatorMachine = setup({
   types: {
@@ -60,6 +90,12 @@ export const aggregatorMachine = setup({
   actions: {
     publish: (_, _params: PublishParams) => {
       // Carried out by the host (libs/actors), never here.
+    },
+    schedule: (_, _params: ScheduleParams<DeadlineFired>) => {
+      // Carried out by the host.
+    },
+    cancel: (_, _params: CancelParams) => {
+      // Carried out by the host.
     },
   },
 }).createMachine({
@@ -73,22 +109,46 @@ export const aggregatorMachine = setup({
           actions: enqueueActions(({ context, event, enqueue }) => {
             const decision = foldInput(context, event.event);
             if (decision.context !== context) enqueue.assign(() => decision.context);
-            if (decision.drafts.length > 0) enqueue({ type: "publish", params: { events: decision.drafts } });
+            for (const action of hostActions(context, decision)) enqueue(action);
+          }),
+        },
+        deadline: {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const decision = foldDeadline(context, event);
+            if (decision.context !== context) enqueue.assign(() => decision.context);
+            for (const action of hostActions(context, decision)) enqueue(action);
           }),
         },
         // What the log holds was done and is not published again; what was decided while
         // the aggregator was not there to publish it (a replay publishes nothing) goes out now.
-        // Deadlines hook in here too: every node of `runningDeadlines(context)` will get its
-        // `deadline:<block>/<level>/<index>` timer, scheduled at its recorded deadline.
+        // A replay runs no timer: every running deadline is armed again, at once if it passed
+        // while the aggregator was down (the next holder's clock then starts now).
         "host.started": {
-          actions: enqueueActions(({ context, enqueue }) => {
+          actions: enqueueActions(({ context, event, enqueue }) => {
             const drafts = unpublishedOutputs(context);
             if (drafts.length > 0) enqueue({ type: "publish", params: { events: drafts } });
+            for (const d of runningDeadlines(context)) enqueue({ type: "schedule", params: armed(d, Math.max(d.deadline, event.now)) });
           }),
         },
       },
     },
   },
 });
+
+/** A host action of the machine, with its params. */
+export type AggregatorAction =
+  | { readonly type: "publish"; readonly params: PublishParams }
+  | { readonly type: "schedule"; readonly params: ScheduleParams<DeadlineFired> }
+  | { readonly type: "cancel"; readonly params: CancelParams };
+
+/** The host actions of a decision: its outputs, then its timers. */
+const hostActions = (context: AggregatorContext, decision: Decision): readonly AggregatorAction[] => {
+  const timers = timerChanges(context, decision.context);
+  return [
+    ...(decision.drafts.length > 0 ? [{ type: "publish", params: { events: decision.drafts } } as const] : []),
+    ...timers.cancel.map((params) => ({ type: "cancel", params }) as const),
+    ...timers.schedule.map((params) => ({ type: "schedule", params }) as const),
+  ];
+};
 
 export type AggregatorMachine = typeof aggregatorMachine;

@@ -8,7 +8,9 @@ import { nth, txHash } from "./testing.ts";
 // Model-based test: xstate/graph walks `nodeMachine` (the model) to every reachable state by
 // its shortest path; each path is replayed through `stepNode` (what the aggregator runs), which
 // must land in the same state, agree with the model on every event from there, and keep the
-// node's invariants at every step.
+// node's invariants at every step. The alphabet holds the live forms of the failure path
+// (a deadline that passed) and the forms the log records (NodeDeadlineMissed names its prover),
+// proofs made inside and outside their prover's window, and a second open round.
 
 const [P1, P2, P3] = ["prover-1", "prover-2", "prover-3"] as ProverId[] as [ProverId, ProverId, ProverId];
 const [H1, H2, H3] = [txHash(90, 1), txHash(90, 2), txHash(90, 3)];
@@ -30,12 +32,19 @@ const events: readonly NodeEvent[] = [
   { type: "node.accept", prover: P1, proofHash: H1, record: recordOf(P1), at: 60 },
   { type: "node.accept", prover: P2, proofHash: H2, record: recordOf(P2), at: 150 },
   { type: "node.accept", prover: P3, proofHash: H3, record: recordOf(P3), at: 350 },
+  // Made after its maker's deadline: accepted only once the node is open.
+  { type: "node.accept", prover: P1, proofHash: H1, record: recordOf(P1), at: 450 },
   { type: "node.deadlinePassed", at: 50 },
   { type: "node.deadlinePassed", at: 400 },
+  // As NodeDeadlineMissed records them.
+  { type: "node.deadlinePassed", at: 100, prover: P1 },
+  { type: "node.deadlinePassed", at: 200, prover: P2 },
   { type: "node.takeover", step: "sibling", prover: P2, since: 100, deadline: 200 },
   { type: "node.takeover", step: "sibling", prover: P1, since: 100, deadline: 200 },
   { type: "node.takeover", step: "parent", prover: P3, since: 200, deadline: 300 },
   { type: "node.open", since: 300, deadline: 400 },
+  // The open round timed out: the next one.
+  { type: "node.open", since: 400, deadline: 500 },
 ];
 
 const start = newNode(P1, PUBLIC_INPUT);
@@ -47,10 +56,15 @@ const paths = model.getShortestPaths({ allowDuplicatePaths: true });
 /** What must hold of every step `before --event--> after` of a node's life. */
 const checkStep = (before: NodeState, event: NodeEvent, after: NodeState): void => {
   if (before.status !== "accepted" && after.status === "accepted") {
-    // Accepted only through a proof by the node's holder (or anyone's once it is open).
+    // Accepted only through a proof made by the prover that held the node at the time, before
+    // the deadline it had (the current holder, or one whose proof was on its way when its
+    // deadline passed), or by anyone once the node was open.
     expect(event.type).toBe("node.accept");
     if (event.type === "node.accept") {
-      expect(before.status === "open" || event.prover === before.holder).toBe(true);
+      const heldThen = before.windows.some((w) => w.prover === event.prover && event.at < w.deadline);
+      const openThen = before.status === "open" && before.openedAt !== null && event.at >= before.openedAt;
+      expect(heldThen || openThen).toBe(true);
+      if (before.status !== "open") expect(heldThen).toBe(true);
       expect(after.proofHash).toBe(event.proofHash);
     }
   }
@@ -59,7 +73,13 @@ const checkStep = (before: NodeState, event: NodeEvent, after: NodeState): void 
     expect(after.status).toBe("accepted");
     expect(after.proofHash).toBe(before.proofHash);
     expect(after.holder).toBe(before.holder);
+    expect(after.record).toBe(before.record);
+    expect(after.acceptedAt).toBe(before.acceptedAt);
   }
+  // The chain only moves forward, and never hands the node to a prover that missed it.
+  expect(after.attempt).toBeGreaterThanOrEqual(before.attempt);
+  expect(after.missedBy.slice(0, before.missedBy.length)).toEqual(before.missedBy);
+  if (after.status === "takeover") expect(after.missedBy).not.toContain(after.holder);
   checkState(after);
 };
 
@@ -81,6 +101,7 @@ const checkState = (node: NodeState): void => {
     case "open":
       expect(node.holder).toBeNull();
       expect(node.step).toBe("open");
+      expect(node.openedAt).not.toBeNull();
       break;
     case "accepted":
       expect(node.proofHash).not.toBeNull();
@@ -126,5 +147,35 @@ describe("node machine (model-based)", () => {
     expect(again.missedBy).toEqual([P1, P3]);
     expect(stepNode(again, { type: "node.takeover", step: "sibling", prover: P2, since: 200, deadline: 300 })).toBe(again);
     expect(stepNode(again, { type: "node.open", since: 200, deadline: 300 }).status).toBe("open");
+  });
+
+  it("a proof on its way when its holder's deadline passed: folded after the miss and the takeover, or before them (as the log orders it), the same node", () => {
+    const proving = stepNode(start, nth(events, 0));
+    const inFlight: NodeEvent = { type: "node.accept", prover: P1, proofHash: H1, record: recordOf(P1), at: 99 };
+    const missed: NodeEvent = { type: "node.deadlinePassed", at: 100, prover: P1 };
+    const takeover: NodeEvent = { type: "node.takeover", step: "sibling", prover: P2, since: 100, deadline: 200 };
+    const live = [missed, takeover, inFlight].reduce(stepNode, proving);
+    const logOrder = [inFlight, missed, takeover].reduce(stepNode, proving);
+    expect(live.status).toBe("accepted");
+    expect(live.holder).toBe(P1);
+    expect(logOrder).toEqual(live);
+    // The records fold once: read back again, they change nothing.
+    expect([missed, takeover].reduce(stepNode, live)).toBe(live);
+    // Made at its deadline, it is too late, before or after the timer.
+    const late: NodeEvent = { ...inFlight, at: 100 };
+    expect(stepNode(proving, late)).toBe(proving);
+    expect(stepNode([missed, takeover].reduce(stepNode, proving), late).status).toBe("takeover");
+  });
+
+  it("an open round that timed out opens again with a later deadline; the first round's start stays the open rounds' start", () => {
+    const missed = [nth(events, 0), { type: "node.deadlinePassed", at: 100 } as NodeEvent].reduce(stepNode, start);
+    const opened = stepNode(missed, { type: "node.open", since: 100, deadline: 200 });
+    expect([opened.status, opened.attempt, opened.openedAt]).toEqual(["open", 1, 100]);
+    const again = stepNode(opened, { type: "node.open", since: 200, deadline: 300 });
+    expect([again.status, again.attempt, again.since, again.deadline, again.openedAt]).toEqual(["open", 2, 200, 300, 100]);
+    expect(stepNode(again, { type: "node.open", since: 200, deadline: 300 })).toBe(again);
+    // Anyone's proof made since the first round opened.
+    expect(stepNode(again, { type: "node.accept", prover: P3, proofHash: H3, record: recordOf(P3), at: 150 }).status).toBe("accepted");
+    expect(stepNode(again, { type: "node.accept", prover: P3, proofHash: H3, record: recordOf(P3), at: 99 })).toBe(again);
   });
 });

@@ -21,6 +21,11 @@ export const outputKey = (type: EventType, payload: unknown): string => {
   const p = payload as { readonly block?: number; readonly level?: number; readonly index?: number; readonly prover?: string; readonly proofHash?: string; readonly reason?: string };
   switch (type) {
     case "NodeAssigned":
+    case "NodeDeadlineMissed":
+      // A node is handed to a prover once (the assignee, then each taker), and missed by it once.
+      return `${type}:${p.block}/${p.level}/${p.index}:${p.prover}`;
+    case "TakeoverOpened":
+      return `${type}:${p.block}/${p.level}/${p.index}:${(payload as { readonly deadline?: number }).deadline}`;
     case "ProofAccepted":
       return `${type}:${p.block}/${p.level}/${p.index}`;
     case "ProofRejected":
@@ -49,6 +54,14 @@ export const decided = (outbox: Outbox, drafts: readonly OutputDraft[]): Outbox 
 
 /** Counts one of its own outputs read back from the log. */
 export const readBack = (outbox: Outbox, event: ProtocolEvent): Outbox => counted(outbox, outputKey(event.type, event.payload), -1, null);
+
+/**
+ * Settles an output that records a fired deadline (see takeover.ts): it counts −1 only against
+ * its decision in this life. A timer never fires in a replay, so read back without a decision
+ * it is the record of one made in an earlier life, and there is nothing to settle.
+ */
+export const settled = (outbox: Outbox, event: ProtocolEvent): Outbox =>
+  (outbox[outputKey(event.type, event.payload)]?.count ?? 0) > 0 ? readBack(outbox, event) : outbox;
 
 /** Outputs decided but not in the log, in the order they were decided. */
 export const unpublished = (outbox: Outbox): readonly OutputDraft[] =>

@@ -18,9 +18,10 @@ export const SERVICE_NAME = "aggregator";
  */
 export const AGGREGATOR_INPUTS = ["l1.events", "l2.blocks", "beacon.rounds", "proving.assignments", "l1.transactions", "proving.proofs"] as const;
 
-/** What the machine needs of the network: the protocol parameters and the beacon's public key. */
+/** What the machine needs of the network: the protocol parameters, the start of slot 0 and the beacon's public key. */
 export const aggregatorInput = (network: NetworkConfig): AggregatorInput => ({
   params: network.params,
+  genesisMs: network.genesisMs,
   beaconPublicKey: beaconKeyFromSeed(beaconSeed(network.seed)).publicKey,
 });
 

@@ -3,7 +3,8 @@ import { Clock, ConfigProvider, Effect, Either, Layer, TestClock } from "effect"
 import { verifyProof } from "@zk-testnet/crypto";
 import { EmbeddedEventLog, EventLog, appendEvent, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
 import { encodeNetwork } from "@zk-testnet/network";
-import { proofHash, type EventOf, type ProtocolEvent } from "@zk-testnet/protocol";
+import { assignTreeVrf } from "@zk-testnet/mechanisms";
+import { proofHash, type BlockNumber, type EventOf, type PayloadOf, type ProtocolEvent, type TxCount } from "@zk-testnet/protocol";
 import { aggregatorConfig } from "./config.ts";
 import { runAggregator } from "./service.ts";
 import { beaconRound, nth, proofFor, proposed, proverKey, registered, testNetwork } from "./testing.ts";
@@ -111,6 +112,194 @@ describe("aggregator service", () => {
       expect(second.replayed).toBe(inputs.length + 26 + 26 + 26 + 2 + 2);
       expect(second.hash).toBe(first);
       expect((yield* log.exportJsonl(["proving.assignments", "l1.transactions"])).length).toBe(written);
+    }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
+  );
+});
+
+/**
+ * A prover pool in miniature with dead provers: every live prover answers each of its
+ * NodeAssigned (a takeover's included) with an honest proof, and races every open round;
+ * a dead one never answers.
+ */
+const provers = (dead: ReadonlySet<string>) =>
+  Effect.gen(function* () {
+    const log = yield* EventLog;
+    const assigned = new Map<string, PayloadOf<"NodeAssigned">>();
+    const live = network.provers.map((p) => p.id).filter((p) => !dead.has(p));
+    const prove = (node: PayloadOf<"NodeAssigned">, prover: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => appendEvent(log, proofFor(node, { time: now, slot: Math.floor(now / network.params.slotMs) }, prover)));
+    return yield* log.subscribe({
+      group: "fake-provers",
+      topics: ["proving.assignments"],
+      codec: protocolCodec,
+      handler: (event: ProtocolEvent) => {
+        if (event.type === "NodeAssigned") {
+          const { block, level, index, prover } = event.payload;
+          assigned.set(`${block}/${level}/${index}`, event.payload);
+          return dead.has(prover) ? Effect.void : prove(event.payload, prover);
+        }
+        if (event.type === "TakeoverOpened" && event.payload.to === undefined) {
+          const { block, level, index } = event.payload;
+          const node = assigned.get(`${block}/${level}/${index}`);
+          return node === undefined ? Effect.void : Effect.forEach(live, (prover) => prove(node, prover), { discard: true });
+        }
+        return Effect.void;
+      },
+    });
+  });
+
+const nodeKey = (e: ProtocolEvent): string => {
+  const p = e.payload as { block?: number; level?: number; index?: number };
+  return `${p.block}/${p.level}/${p.index}`;
+};
+
+describe("aggregator service: the failure path", () => {
+  // Block 2 (slot 2), its round 3: leaves handed out at 4_500, due D_leaf later.
+  const BLOCK = 2;
+  const round = beaconRound(BLOCK + 1, 4_500);
+  const inputs = [...network.provers.map((p) => registered(p.id, p.stake)), proposed(BLOCK, 8, 4_000), round];
+  const levels = Either.getOrThrow(
+    assignTreeVrf({
+      randomness: round.payload.randomness,
+      eligible: network.provers.map((p) => ({ prover: p.id, stake: p.stake })),
+      block: BLOCK as BlockNumber,
+      txCount: 8 as TxCount,
+      weighting: network.params.weighting,
+    }),
+  ).levels;
+  const leafProver = (i: number): string => nth(nth(levels, 0), i) as string;
+  // A leaf whose sibling has another prover; both of them are dead.
+  const leaf = nth(
+    [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => leafProver(i) !== leafProver(i ^ 1)),
+    0,
+  );
+  const dead = new Set([leafProver(leaf), leafProver(leaf ^ 1)]);
+  const { slotMs, leafDeadlineSlots } = network.params;
+  const due = 4_500 + leafDeadlineSlots * slotMs;
+
+  it.scoped("dead provers: their nodes are taken over on the Clock (sibling, then open rounds the live provers race) and the block reaches SubmitRoot; a restart publishes nothing", () =>
+    Effect.gen(function* () {
+      const log = yield* EventLog;
+      yield* log.createTopics(protocolTopicSpecs);
+      yield* TestClock.setTime(5_000);
+      yield* provers(dead);
+      const submitted = eventsOn("l1.transactions").pipe(Effect.map((events) => ofType(events, "SubmitRoot")));
+      const first = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const service = yield* runAggregator(network);
+          yield* Effect.forEach(inputs, (event) => appendEvent(log, event), { discard: true });
+          const settled = Effect.gen(function* () {
+            const { context } = yield* service.snapshot;
+            return (yield* submitted).length === 1 && Object.keys(context.outbox).length === 0;
+          });
+          // The Clock moves a second at a time; timers fire as it passes them.
+          for (let i = 0; i < 120 && !(yield* settled); i++) {
+            for (let j = 0; j < 20; j++) {
+              yield* service.idle;
+              yield* Effect.yieldNow();
+            }
+            if (!(yield* settled)) yield* TestClock.adjust("1 second");
+          }
+          expect(yield* settled).toBe(true);
+          return yield* service.stateHash;
+        }),
+      );
+
+      const decisions = yield* eventsOn("proving.assignments");
+      expect(new Set(decisions.map((e) => e.id)).size).toBe(decisions.length);
+      // The story of the leaf both of whose provers are dead.
+      const story = decisions.filter((e) => nodeKey(e) === `${BLOCK}/0/${leaf}`);
+      const [holder, sibling] = [leafProver(leaf), leafProver(leaf ^ 1)];
+      expect(story.map((e) => e.type)).toEqual([
+        "NodeAssigned",
+        "NodeDeadlineMissed",
+        "TakeoverOpened",
+        "NodeAssigned",
+        "NodeDeadlineMissed",
+        "TakeoverOpened",
+        "ProofAccepted",
+        "ProofRejected",
+      ]);
+      const node = { block: BLOCK, level: 0, index: leaf };
+      expect(story.slice(1, 6).map((e) => e.payload)).toEqual([
+        { ...node, prover: holder, deadline: due },
+        { ...node, from: holder, to: sibling, step: "sibling", deadline: due + leafDeadlineSlots * slotMs },
+        expect.objectContaining({ ...node, prover: sibling, deadline: due + leafDeadlineSlots * slotMs }),
+        { ...node, prover: sibling, deadline: due + leafDeadlineSlots * slotMs },
+        { ...node, from: sibling, step: "open", deadline: due + 2 * leafDeadlineSlots * slotMs },
+      ]);
+      // Its open round: one live prover wins, the other one's proof comes second.
+      const [won, lost] = [story[6], story[7]] as [EventOf<"ProofAccepted">, EventOf<"ProofRejected">];
+      expect(dead.has(won.payload.prover)).toBe(false);
+      expect(lost.payload).toMatchObject({ reason: "duplicate" });
+      expect(lost.payload.prover).not.toBe(won.payload.prover);
+      // Every miss is a dead prover's, and every node ends with one accepted proof.
+      for (const missed of ofType(decisions, "NodeDeadlineMissed")) expect(dead.has(missed.payload.prover)).toBe(true);
+      expect(ofType(decisions, "ProofAccepted")).toHaveLength(15);
+      const [root] = yield* submitted;
+      expect(root?.payload.proofs).toHaveLength(15);
+      for (const contributor of root?.payload.contributors ?? []) expect(dead.has(contributor)).toBe(false);
+
+      // A restart folds it all back (the takeovers from the log, no timer firing) and publishes nothing.
+      const written = (yield* log.exportJsonl(["proving.assignments", "l1.transactions"])).length;
+      const second = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const service = yield* runAggregator(network);
+          yield* service.idle;
+          yield* TestClock.adjust("1 minute");
+          yield* service.idle;
+          return yield* service.stateHash;
+        }),
+      );
+      expect(second).toBe(first);
+      expect((yield* log.exportJsonl(["proving.assignments", "l1.transactions"])).length).toBe(written);
+    }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
+  );
+
+  it.scoped("deadlines survive a restart: those that passed while the aggregator was down fire once at start, and the takers' run from then", () =>
+    Effect.gen(function* () {
+      const log = yield* EventLog;
+      yield* log.createTopics(protocolTopicSpecs);
+      yield* TestClock.setTime(5_000);
+      // Every prover dead: nobody answers.
+      const run = (settle: boolean) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const service = yield* runAggregator(network);
+            for (let j = 0; j < 20; j++) {
+              yield* service.idle;
+              yield* Effect.yieldNow();
+            }
+            if (settle) {
+              for (let j = 0; j < 20; j++) {
+                yield* service.idle;
+                yield* Effect.yieldNow();
+              }
+            }
+            return { hash: yield* service.stateHash, replayed: service.replayed };
+          }),
+        );
+      yield* Effect.forEach(inputs, (event) => appendEvent(log, event), { discard: true });
+      yield* run(false);
+      const handedOut = yield* eventsOn("proving.assignments");
+      expect(handedOut.map((e) => e.type)).toEqual(Array(8).fill("NodeAssigned"));
+
+      // Down until well past the leaves' deadlines.
+      const restartAt = due + 10_000;
+      yield* TestClock.setTime(restartAt);
+      const second = yield* run(true);
+      const afterRestart = yield* eventsOn("proving.assignments");
+      const misses = ofType(afterRestart, "NodeDeadlineMissed");
+      expect(misses.map((m) => [m.payload.index, m.payload.deadline])).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => [i, due]));
+      const takeovers = ofType(afterRestart, "TakeoverOpened");
+      expect(takeovers).toHaveLength(8);
+      for (const t of takeovers) expect(t.payload.deadline).toBe(restartAt + leafDeadlineSlots * slotMs);
+      expect(nth(takeovers, leaf).payload).toMatchObject({ step: "sibling", to: leafProver(leaf ^ 1) });
+
+      // Started again at the same time: its own record of the takeovers is folded back, nothing fires, nothing is published.
+      const third = yield* run(true);
+      expect(third.hash).toBe(second.hash);
+      expect((yield* eventsOn("proving.assignments")).length).toBe(afterRestart.length);
     }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
   );
 });

@@ -47,6 +47,8 @@ export interface ProvingBlock {
   readonly phase: "proving";
   readonly slot: number;
   readonly txCount: number;
+  /** The block's eligible set when its tree was assigned, by id: who may prove a node opened to all. */
+  readonly eligible: readonly ProverId[];
   /** Every node that needs a proof, by `positionKey`; padding nodes have none. */
   readonly nodes: Readonly<Record<string, NodeState>>;
 }
@@ -57,7 +59,12 @@ export interface SubmittedBlock {
   readonly rootProofHash: Hash;
 }
 
-export type BlockTree = PendingBlock | ProvingBlock | SubmittedBlock;
+/** Not finalized within its proving window (BlockReorgedOut): no more deadlines, takeovers or proofs. */
+export interface ReorgedBlock {
+  readonly phase: "reorged";
+}
+
+export type BlockTree = PendingBlock | ProvingBlock | SubmittedBlock | ReorgedBlock;
 
 /** What a step of a tree publishes, and the tree after it. */
 export interface TreeStep {
@@ -108,7 +115,15 @@ export const nodeAssignedDraft = (block: number, level: number, index: number, n
  * Opens a pending block's tree from its assignment: every node that needs a proof gets its
  * prover and public input, and every leaf is handed out at once (deadline now + D_leaf).
  */
-export const openTree = (block: number, pending: PendingBlock, assignment: Assignment, params: ProtocolParams, now: number, slot: number): TreeStep => {
+export const openTree = (
+  block: number,
+  pending: PendingBlock,
+  assignment: Assignment,
+  eligible: readonly ProverId[],
+  params: ProtocolParams,
+  now: number,
+  slot: number,
+): TreeStep => {
   const txCount = pending.txCount as TxCount;
   const inputs = treePublicInputs(pending.txHashes, txCount);
   const nodes: Record<string, NodeState> = {};
@@ -124,7 +139,7 @@ export const openTree = (block: number, pending: PendingBlock, assignment: Assig
     }
     nodes[positionKey(level, index)] = node;
   }
-  return { tree: { phase: "proving", slot: pending.slot, txCount, nodes }, drafts };
+  return { tree: { phase: "proving", slot: pending.slot, txCount, eligible, nodes }, drafts };
 };
 
 /** The node at a position of a proving tree; undefined for padding or outside the tree. */

@@ -1,7 +1,7 @@
 import { verifyProof } from "@zk-testnet/crypto";
 import type { ProtocolParams } from "@zk-testnet/mechanisms";
-import { proofHash, type Hash, type PayloadOf, type ProofRecord, type ProofStatement, type PublicKey, type RejectionReason } from "@zk-testnet/protocol";
-import { mayProve } from "./node-machine.ts";
+import { proofHash, type Hash, type PayloadOf, type ProofRecord, type ProofStatement, type ProverId, type PublicKey, type RejectionReason } from "@zk-testnet/protocol";
+import { clockStartOf, mayProve, windowOf, type NodeState } from "./node-machine.ts";
 import { isProvable, nodeOf, type BlockTree } from "./tree-state.ts";
 
 /** A registered prover as the aggregator knows it from l1.events. */
@@ -33,19 +33,31 @@ export interface ProofCase {
 }
 
 /**
- * Verifies a submitted proof, in this order: a registered prover; a node it may prove now;
- * its signature (and the proof hash it claims); the node's public input; the accepted
- * children; a node without an accepted proof yet; not sooner than M after the node was handed out.
- * A signed but wrong proof is rejected with its own reason even on an accepted node: it is evidence.
+ * Whether `prover` may prove the node with a proof made at `at`: it held the node then (before
+ * the deadline it had: a proof on its way when its deadline fired still counts), or the node
+ * was open then and the prover is in the block's eligible set. Judged by the proof's time, not
+ * by when it is folded, so a replay judges as the live run did.
+ */
+export const mayProveNode = (node: NodeState, prover: ProverId, at: number, eligible: readonly ProverId[]): boolean =>
+  mayProve(node, prover, at) && (windowOf(node, prover, at) !== undefined || eligible.includes(prover));
+
+/**
+ * Verifies a submitted proof, in this order: a registered prover; a node it may prove at the
+ * proof's time (mayProveNode); its signature (and the proof hash it claims); the node's public
+ * input; the accepted children; a node without an accepted proof yet; not sooner than M after
+ * the prover's clock started (its hand-out, or the open round's start).
+ * A signed but wrong proof is rejected with its own reason even on an accepted node: it is
+ * evidence. So is a second, different signed proof of an accepted node (`duplicate`: by its own
+ * prover, equivocation).
  */
 export const judgeProof = ({ registry, tree, submission, time, params }: ProofCase): Judgement => {
   const registered = registry[submission.prover];
   if (registered === undefined) return reject("unknown-prover");
-  if (tree === undefined || tree.phase === "pending") return reject("not-assigned");
+  if (tree === undefined || tree.phase === "pending" || tree.phase === "reorged") return reject("not-assigned");
   if (tree.phase === "submitted") return reject("duplicate");
   const node = isProvable(tree.txCount, submission) ? nodeOf(tree, submission.level, submission.index) : undefined;
   if (node === undefined) return reject("not-assigned");
-  if (node.status !== "accepted" && !mayProve(node, submission.prover)) return reject("not-assigned");
+  if (node.status !== "accepted" && !mayProveNode(node, submission.prover, time, tree.eligible)) return reject("not-assigned");
 
   const statement: ProofStatement = {
     block: submission.block,
@@ -62,7 +74,8 @@ export const judgeProof = ({ registry, tree, submission, time, params }: ProofCa
   if (submission.publicInput !== node.publicInput) return reject("wrong-public-input");
   if (!sameHashes(submission.childProofHashes, node.childProofHashes)) return reject("wrong-children");
   if (node.status === "accepted") return reject("duplicate");
-  if (node.since !== null && time < node.since + params.minProvingTimeMs) return reject("too-early");
+  const clockStart = clockStartOf(node, submission.prover, time);
+  if (clockStart !== null && time < clockStart + params.minProvingTimeMs) return reject("too-early");
   const record: ProofRecord = {
     level: submission.level,
     index: submission.index,

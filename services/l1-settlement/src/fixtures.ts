@@ -5,6 +5,7 @@ import { isPadding, provableNodes, rootLevel, treeWidth } from "@zk-testnet/mech
 import { makeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import {
   blockCorrelationId,
+  type TakeoverStep,
   EMPTY_LEAF_PUBLIC_INPUT,
   eventId,
   eventVersions,
@@ -12,6 +13,7 @@ import {
   proofHash,
   recordKey,
   type BlockNumber,
+  type EventId,
   type EventOf,
   type EventType,
   type Hash,
@@ -21,6 +23,7 @@ import {
   type ProofRecord,
   type ProofStatement,
   type ProverId,
+  type RejectionReason,
   type Slot,
   type Timestamp,
   type TxCount,
@@ -34,14 +37,21 @@ export const testNetwork = (provers = 4, seed = "l1-settlement-test", txPerBlock
 let sequence = 0;
 
 /** A complete protocol event as `source` would have written it at `time`. */
-export const protocolEvent = <T extends EventType>(type: T, source: string, time: number, payload: PayloadOf<T>, correlationId = "test"): EventOf<T> =>
+export const protocolEvent = <T extends EventType>(
+  type: T,
+  source: string,
+  time: number,
+  payload: PayloadOf<T>,
+  correlationId = "test",
+  causationId: EventId | null = null,
+): EventOf<T> =>
   ({
     id: eventId(`${source}/test`, null, sequence++),
     type,
     version: eventVersions[type],
     source,
     key: recordKey({ type, payload } as never),
-    causationId: null,
+    causationId,
     correlationId,
     slot: Math.max(0, Math.floor(time / 2_000)) as Slot,
     time: time as Timestamp,
@@ -149,3 +159,97 @@ export const roundRobin = (provers: readonly string[], txCount: number) => {
   const width = treeWidth(txCount as TxCount);
   return (level: number, index: number): string => provers[(level * width + index) % provers.length] as string;
 };
+
+/** The hash of node (level, index)'s proof in a signed tree. */
+export const proofHashAt = (tree: SignedTree, level: number, index: number): Hash => {
+  const proof = tree.proofs.find((p) => p.level === level && p.index === index);
+  if (proof === undefined) throw new Error(`no proof of ${level}/${index} in block ${tree.block}`);
+  const { signature, ...rest } = proof;
+  return proofHash({ ...rest, block: tree.block }, signature);
+};
+
+/** Another well-formed proof hash for the same node (a different proof). */
+export const otherHash = (hash: Hash, salt = "other"): Hash => createHash("sha256").update(`${salt}/${hash}`).digest("hex") as Hash;
+
+const nodeOf = (block: number, level: number, index: number) => ({ block: block as BlockNumber, level: level as Level, index: index as NodeIndex });
+
+// The aggregator's statements on proving.assignments, as the L1 reads them.
+
+export const nodeAssigned = (block: number, level: number, index: number, prover: string, time: number, deadline: number): EventOf<"NodeAssigned"> =>
+  protocolEvent(
+    "NodeAssigned",
+    "aggregator",
+    time,
+    { ...nodeOf(block, level, index), prover: prover as ProverId, deadline: deadline as Timestamp, publicInput: EMPTY_LEAF_PUBLIC_INPUT, childProofHashes: [] },
+    blockCorrelationId(block as BlockNumber),
+  );
+
+/** NodeAssigned for every node of a block's tree at `time`, by `proverOf`: leaves due D_leaf later, merge nodes D_merge after that. */
+export const assignTree = (network: NetworkConfig, block: number, txCount: number, proverOf: (level: number, index: number) => string, time: number) =>
+  provableNodes(block as BlockNumber, txCount as TxCount).map((node) => {
+    const { leafDeadlineSlots, mergeDeadlineSlots, slotMs } = network.params;
+    const deadline = time + (leafDeadlineSlots + node.level * mergeDeadlineSlots) * slotMs;
+    return nodeAssigned(block, node.level, node.index, proverOf(node.level, node.index), time, deadline);
+  });
+
+export const deadlineMissed = (block: number, level: number, index: number, prover: string, deadline: number, time = deadline): EventOf<"NodeDeadlineMissed"> =>
+  protocolEvent(
+    "NodeDeadlineMissed",
+    "aggregator",
+    time,
+    { ...nodeOf(block, level, index), prover: prover as ProverId, deadline: deadline as Timestamp },
+    blockCorrelationId(block as BlockNumber),
+  );
+
+export const takeoverOpened = (
+  block: number,
+  level: number,
+  index: number,
+  from: string,
+  to: string | undefined,
+  step: TakeoverStep,
+  deadline: number,
+  time: number,
+): EventOf<"TakeoverOpened"> =>
+  protocolEvent(
+    "TakeoverOpened",
+    "aggregator",
+    time,
+    { ...nodeOf(block, level, index), from: from as ProverId, ...(to === undefined ? {} : { to: to as ProverId }), step, deadline: deadline as Timestamp },
+    blockCorrelationId(block as BlockNumber),
+  );
+
+export const proofAccepted = (block: number, level: number, index: number, prover: string, proofHash: Hash, time: number): EventOf<"ProofAccepted"> =>
+  protocolEvent("ProofAccepted", "aggregator", time, { ...nodeOf(block, level, index), prover: prover as ProverId, proofHash }, blockCorrelationId(block as BlockNumber));
+
+/** A ProofRejected answering a ProofSubmitted (its causation id) by `prover`. */
+export const proofRejected = (
+  block: number,
+  level: number,
+  index: number,
+  prover: string,
+  proofHash: Hash,
+  reason: RejectionReason,
+  time: number,
+  submitted: EventId | null = eventId("prover-pool/test", null, sequence++),
+): EventOf<"ProofRejected"> =>
+  protocolEvent(
+    "ProofRejected",
+    "aggregator",
+    time,
+    { ...nodeOf(block, level, index), prover: prover as ProverId, proofHash, reason },
+    blockCorrelationId(block as BlockNumber),
+    submitted,
+  );
+
+// Transactions of the griefing guard.
+
+export const postReceipt = (block: number, level: number, index: number, prover: string, proofHash: Hash, time: number): EventOf<"PostReceipt"> =>
+  protocolEvent("PostReceipt", "prover-pool", time, { ...nodeOf(block, level, index), prover: prover as ProverId, proofHash }, blockCorrelationId(block as BlockNumber));
+
+export const claimUncle = (block: number, level: number, index: number, prover: string, proofHash: Hash, time: number): EventOf<"ClaimUncle"> =>
+  protocolEvent("ClaimUncle", "prover-pool", time, { ...nodeOf(block, level, index), prover: prover as ProverId, proofHash }, blockCorrelationId(block as BlockNumber));
+
+/** The L1's own BlockReorgedOut, as it reads it back from l1.events. */
+export const blockReorgedOut = (block: number, slot: number, time: number): EventOf<"BlockReorgedOut"> =>
+  protocolEvent("BlockReorgedOut", "l1-settlement", time, { block: block as BlockNumber, slot: slot as Slot, reason: "proving-window-expired" }, blockCorrelationId(block as BlockNumber));

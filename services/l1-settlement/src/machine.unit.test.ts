@@ -80,12 +80,11 @@ describe("l1-settlement machine: registry", () => {
     expect(when(given(), registerProver(network, p1, 0, stakeOf(p1) + 1n)).published).toEqual([]);
   });
 
-  it("takes the transactions it does not apply yet without failing", () => {
+  it("takes the transactions it does not apply yet, and an uncle claim for a block not finalized, without failing", () => {
     const snapshot = given(...registrations);
     for (const tx of [
       protocolEvent("DepositStake", "prover-pool", 0, { prover: p0, amount: 5n }),
       protocolEvent("Unbond", "prover-pool", 0, { prover: p0, amount: 5n }),
-      protocolEvent("PostReceipt", "prover-pool", 0, { block: 1, level: 0, index: 0, prover: p0, proofHash: honest.proofHash } as never),
       protocolEvent("ClaimUncle", "prover-pool", 0, { block: 1, level: 0, index: 0, prover: p0, proofHash: honest.proofHash } as never),
     ]) {
       const { state, published } = when(snapshot, tx);

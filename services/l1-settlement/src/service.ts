@@ -7,8 +7,15 @@ export { checkLedger, type Ledger } from "./ledger.ts";
 
 export const SERVICE_NAME = "l1-settlement";
 
-/** The topics the L1 folds: the proposed blocks it settles, and the transactions sent to it (a block comes before its root). */
-export const INPUT_TOPICS = ["l2.blocks", "l1.transactions"] as const;
+/**
+ * The topics the L1 folds. A replay orders its inputs by time, then by this order, so for
+ * events of the same millisecond it puts the cause before what follows from it: a block
+ * before the aggregator's statements about its tree (assignments, misses, takeovers,
+ * verdicts), those before the transactions that follow them (receipts, the root, uncle
+ * claims), and its own BlockReorgedOut, read back from l1.events, last (anything of the same
+ * millisecond was handled before the window timer's decision was written).
+ */
+export const INPUT_TOPICS = ["l2.blocks", "proving.assignments", "l1.transactions", "l1.events"] as const;
 
 /** The `reportRejection` actor: a refused SubmitRoot is logged once, when it happens (never while replaying). */
 export const reportRejection = Effect.fn("L1Settlement.reportRejection")(function* (rejection: RootRejection) {

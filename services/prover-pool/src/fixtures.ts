@@ -1,5 +1,5 @@
 import { Either } from "effect";
-import { makeNetwork, type NetworkConfig } from "@zk-testnet/network";
+import { makeNetwork, type FaultSpec, type NetworkConfig } from "@zk-testnet/network";
 import {
   blockCorrelationId,
   eventId,
@@ -20,8 +20,8 @@ import {
 
 // Events and networks for the pool's tests, built without a Clock so pure transitions can use them.
 
-export const testNetwork = (provers = 3, seed = "prover-pool-test"): NetworkConfig =>
-  Either.getOrThrow(makeNetwork({ seed, genesisMs: 0, slots: 0, provers }));
+export const testNetwork = (provers = 3, seed = "prover-pool-test", faults?: readonly FaultSpec[]): NetworkConfig =>
+  Either.getOrThrow(makeNetwork({ seed, genesisMs: 0, slots: 0, provers, ...(faults !== undefined ? { faults } : {}) }));
 
 let sequence = 0;
 
@@ -73,3 +73,37 @@ export const proverRegistered = (prover: string, stake: bigint, publicKey: Publi
 
 export const blockFinalized = (block: number, time: number): EventOf<"BlockFinalized"> =>
   protocolEvent("BlockFinalized", "l1-settlement", time, { block: block as BlockNumber, slot: Math.floor(time / 2_000) as Slot }, blockCorrelationId(block as BlockNumber));
+
+export interface TakeoverOptions {
+  readonly block: number;
+  readonly level?: number;
+  readonly index?: number;
+  readonly from: string;
+  readonly to?: string;
+  readonly step: "sibling" | "parent" | "open";
+  readonly time: number;
+  readonly deadline?: number;
+}
+
+export const takeoverOpened = (o: TakeoverOptions): EventOf<"TakeoverOpened"> =>
+  protocolEvent(
+    "TakeoverOpened",
+    "aggregator",
+    o.time,
+    {
+      block: o.block as BlockNumber,
+      level: (o.level ?? 0) as Level,
+      index: (o.index ?? 0) as NodeIndex,
+      from: o.from as ProverId,
+      ...(o.to !== undefined ? { to: o.to as ProverId } : {}),
+      step: o.step,
+      deadline: (o.deadline ?? o.time + 6_000) as Timestamp,
+    },
+    blockCorrelationId(o.block as BlockNumber),
+  );
+
+export const faultInjected = (fault: string, target: string, time: number, params: Record<string, string> = {}): EventOf<"FaultInjected"> =>
+  protocolEvent("FaultInjected", "orchestrator", time, { fault, target, params }, "fault");
+
+export const faultHealed = (fault: string, target: string, time: number): EventOf<"FaultHealed"> =>
+  protocolEvent("FaultHealed", "orchestrator", time, { fault, target }, "fault");

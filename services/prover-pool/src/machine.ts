@@ -1,10 +1,11 @@
 import { enqueueActions, setup } from "xstate";
 import type { CancelParams, HostActorFailed, HostInput, HostStarted, OutputDraft, PublishParams, RunParams } from "@zk-testnet/actors";
-import { proverKeyFromSeed, proverSeed } from "@zk-testnet/crypto";
+import { labelledHash, proverKeyFromSeed, proverSeed, toHex } from "@zk-testnet/crypto";
 import { DEFAULT_COST_MODEL, makeRng, nodeDeadlineMs, provingDuration, type CostModel } from "@zk-testnet/mechanisms";
 import { slotAt, type NetworkConfig } from "@zk-testnet/network";
 import {
   blockCorrelationId,
+  canonicalProofText,
   nodeKey,
   type BlockNumber,
   type EventOf,
@@ -15,19 +16,34 @@ import {
   type ProverId,
   type PublicKey,
   type Slot,
+  type TakeoverStep,
 } from "@zk-testnet/protocol";
 
 // The prover pool: many prover actors in one service. Each prover registers on L1 once, then
-// proves every node the aggregator assigns to it, taking the cost model's time, and submits
-// the signed proof. Signing is the `prove` actor (service.ts): keys never enter the context.
+// proves the nodes the aggregator hands it (assignments and takeovers; in an open round every
+// honest prover races), taking the cost model's time, posts a receipt and submits the signed
+// proof, as its fault profile says. Signing is the `prove` / `proveTwice` actor (service.ts):
+// keys never enter the context.
+
+/** The faults a prover can be given, by the network config or by FaultInjected on testnet.faults. */
+export const FAULT_KINDS = ["crash", "hang", "slow", "invalid", "withhold", "equivocate", "late-receipt"] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
- * How a prover behaves. Only "honest" is implemented: it proves every node it is assigned,
- * in the cost model's time. The fault profiles of a later issue (crash, hang, slow, invalid,
- * withhold, equivocate, late-receipt) become members of this union, and `planProof` is
- * where each one decides when, whether and what its prover submits.
+ * How a prover behaves; `planProof` is where each profile decides when, whether and what its
+ * prover publishes for a node:
+ * - `honest`: ready after the cost model's duration; posts a receipt, then submits.
+ * - `crash`: answers nothing (no proof, no receipt); work in flight is lost for good.
+ * - `hang`: accepts work and never finishes it; healed, the frozen work resumes.
+ * - `slow`: as honest, with the proving time multiplied by `params.factor` (default 4).
+ * - `invalid`: submits a signed proof of a wrong public input, no receipt.
+ * - `withhold`: finishes and posts its receipt (none with `params.receipt = "false"`), never submits.
+ * - `equivocate`: posts a receipt, submits its valid proof and a second, conflicting signed proof.
+ * - `late-receipt`: posts its receipt after the deadline (`params.delayMs` after it, default one slot), then submits.
  */
-export type FaultProfile = "honest";
+export type FaultProfile = "honest" | FaultKind;
+
+export const DEFAULT_SLOW_FACTOR = 4;
 
 /** Where a prover stands with the L1 registry, as this service knows it. */
 export type Registration = "unregistered" | "requested" | "registered";
@@ -39,17 +55,62 @@ export interface ProverState {
   readonly fee: bigint;
   readonly speed: number;
   readonly profile: FaultProfile;
-  /** "requested" lasts only until ProverRegistered comes back; a replay cannot see it (the request is on a topic this service does not read). */
+  /** The parameters of its fault, as the FaultInjected gave them ({} when honest). */
+  readonly faultParams: Readonly<Record<string, string>>;
+  /** "requested" lasts only until ProverRegistered comes back; a replay cannot see it (the request is not folded back). */
   readonly registration: Registration;
 }
 
-/** A node assigned to one of our provers whose proof is not submitted yet. */
-export interface ProofWork extends ProofStatement {
-  /** The assignment's time: when proving starts. */
+/** How a prover got a node: its assignment, or the takeover step that handed it over. */
+export type Via = "assigned" | TakeoverStep;
+
+/** What a prover publishes when its proof is ready. */
+export type SubmitPlan = "valid" | "invalid" | "equivocation" | "none";
+
+/** What a prover's profile decides for one node. */
+export interface WorkPlan {
+  /** The profile the work was planned under. */
+  readonly profile: FaultProfile;
+  /** When the proof is ready and its outputs are published; null: never (crashed, hung, or nothing to publish). */
+  readonly due: number | null;
+  /** Post a receipt (PostReceipt) for its valid proof when ready. */
+  readonly receipt: boolean;
+  readonly submit: SubmitPlan;
+}
+
+/** Where a piece of work starts: the node's statement for the prover, when its clock started, its deadline, how it came. */
+export interface WorkStart {
+  readonly statement: ProofStatement;
+  readonly time: number;
+  readonly deadline: number;
+  readonly via: Via;
+}
+
+/** A node handed to one of our provers whose outputs are not published yet. */
+export interface ProofWork extends ProofStatement, WorkPlan {
+  /** The assignment's (or takeover's) time: when proving starts. */
   readonly assignedAt: number;
   readonly deadline: number;
-  /** When the proof is ready and submitted. */
-  readonly due: number;
+  readonly via: Via;
+}
+
+/** A takeover handed to one of our provers whose node statement is not known yet (its NodeAssigned follows). */
+export interface AwaitedTakeover {
+  readonly via: Via;
+  readonly time: number;
+  readonly deadline: number;
+}
+
+/** What a node's proof must state, as its NodeAssigned gave it. */
+export interface NodeStatement {
+  readonly publicInput: Hash;
+  readonly childProofHashes: readonly Hash[];
+}
+
+/** An open round (TakeoverOpened without `to`): every honest, registered prover of the pool races. */
+export interface OpenRound {
+  readonly time: number;
+  readonly deadline: number;
 }
 
 export interface ProverPoolContext {
@@ -58,8 +119,16 @@ export interface ProverPoolContext {
   readonly provers: Readonly<Record<string, ProverState>>;
   /** By work key (`block/level/index@prover`). */
   readonly pending: Readonly<Record<string, ProofWork>>;
-  /** The proof hash of every submitted proof of a block not settled yet, by work key. */
+  /** The proof hash of every submitted proof of a block not settled yet (the first, for an equivocation), by work key. */
   readonly submitted: Readonly<Record<string, Hash>>;
+  /** The proof hash of every receipt posted for a block not settled yet, by work key. */
+  readonly receipts: Readonly<Record<string, Hash>>;
+  /** Takeovers to our provers waiting for the node's statement, by work key. */
+  readonly awaiting: Readonly<Record<string, AwaitedTakeover>>;
+  /** The statements of the nodes of unsettled blocks, by node key, for takeovers and open rounds (kept once a prover of ours is registered). */
+  readonly nodes: Readonly<Record<string, NodeStatement>>;
+  /** The open rounds of unsettled blocks, by node key. */
+  readonly openRounds: Readonly<Record<string, OpenRound>>;
 }
 
 export interface ProverPoolInput {
@@ -67,12 +136,28 @@ export interface ProverPoolInput {
   readonly costModel?: CostModel;
 }
 
-/** What the `prove` actor returns: the signed proof of one node. */
-export interface ProofReady {
-  readonly type: "proofReady";
+/** A signed proof: the statement, its signature and its hash. */
+export interface SignedProof {
   readonly proof: ProofStatement;
   readonly signature: ProofSignature;
   readonly proofHash: Hash;
+}
+
+/** What the `prove` actor returns: the signed proof of one node (and, from `proveTwice`, a second, conflicting one). */
+export interface ProofReady extends SignedProof {
+  readonly type: "proofReady";
+  readonly second?: SignedProof;
+}
+
+/** The input of the `proveTwice` actor: two statements of one node, signed together. */
+export interface ProveTwiceInput {
+  readonly first: ProofStatement;
+  readonly second: ProofStatement;
+}
+
+/** The input of the `warn` actor: one line for the service's log. */
+export interface WarnInput {
+  readonly message: string;
 }
 
 export type ProverPoolEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | ProofReady;
@@ -82,9 +167,13 @@ export const foldedTypes: ReadonlySet<ProtocolEvent["type"]> = new Set([
   "ProverRegistered",
   "StakeChanged",
   "NodeAssigned",
+  "TakeoverOpened",
   "ProofSubmitted",
+  "PostReceipt",
   "BlockFinalized",
   "BlockReorgedOut",
+  "FaultInjected",
+  "FaultHealed",
 ]);
 
 type PoolAction =
@@ -106,112 +195,384 @@ export const workKey = (proof: Pick<ProofStatement, "block" | "level" | "index" 
 /** The id of the `run` action that proves a piece of work. */
 export const proveId = (key: string): string => `prove:${key}`;
 
+/** The id of the `run` action that logs a warning about a consumed event. */
+export const warnId = (eventId: string): string => `warn:${eventId}`;
+
 const slotOf = (network: NetworkConfig, time: number): Slot => Math.max(0, slotAt(network, time)) as Slot;
 
-export const initialContext = (input: ProverPoolInput): ProverPoolContext => ({
-  network: input.network,
-  costModel: input.costModel ?? DEFAULT_COST_MODEL,
-  provers: Object.fromEntries(
-    input.network.provers.map((p): [string, ProverState] => [
-      p.id,
-      {
-        id: p.id,
-        publicKey: proverKeyFromSeed(proverSeed(input.network.seed, p.id)).publicKey,
-        stake: p.stake,
-        fee: p.fee,
-        speed: p.speed,
-        profile: "honest",
-        registration: "unregistered",
-      },
-    ]),
-  ),
-  pending: {},
-  submitted: {},
-});
+const isFaultKind = (fault: string): fault is FaultKind => (FAULT_KINDS as readonly string[]).includes(fault);
+
+const positive = (text: string | undefined): boolean => text === undefined || (Number.isFinite(Number(text)) && Number(text) > 0);
+
+/** A fault as a prover profile, or why the pool cannot apply it. */
+export const parseFault = (
+  fault: string,
+  params: Readonly<Record<string, string>> = {},
+): { readonly profile: FaultKind; readonly params: Readonly<Record<string, string>> } | { readonly problem: string } => {
+  if (!isFaultKind(fault)) return { problem: `unknown fault "${fault}" (the pool knows ${FAULT_KINDS.join(", ")})` };
+  if (fault === "slow" && !positive(params["factor"])) return { problem: `slow needs a factor > 0, got "${params["factor"]}"` };
+  if (fault === "late-receipt" && !positive(params["delayMs"])) return { problem: `late-receipt needs delayMs > 0, got "${params["delayMs"]}"` };
+  if (fault === "withhold" && params["receipt"] !== undefined && params["receipt"] !== "true" && params["receipt"] !== "false") {
+    return { problem: `withhold's receipt is "true" or "false", got "${params["receipt"]}"` };
+  }
+  return { profile: fault, params: { ...params } };
+};
+
+/** Why each initial fault of the network config does not apply to the pool (a target that is not one of its provers, an unknown fault). */
+export const initialFaultProblems = (network: NetworkConfig): readonly string[] =>
+  (network.faults ?? []).flatMap((spec) => {
+    if (!network.provers.some((p) => p.id === spec.target)) return [`initial fault ${spec.fault} on ${spec.target}: not a prover of this pool`];
+    const parsed = parseFault(spec.fault, spec.params);
+    return "problem" in parsed ? [`initial fault on ${spec.target}: ${parsed.problem}`] : [];
+  });
+
+/** Each prover's profile at the start: honest, or the last applicable initial fault of the network config naming it. */
+const initialProfiles = (network: NetworkConfig): ReadonlyMap<string, Pick<ProverState, "profile" | "faultParams">> => {
+  const profiles = new Map<string, Pick<ProverState, "profile" | "faultParams">>();
+  for (const spec of network.faults ?? []) {
+    const parsed = parseFault(spec.fault, spec.params);
+    if (!("problem" in parsed)) profiles.set(spec.target, { profile: parsed.profile, faultParams: parsed.params });
+  }
+  return profiles;
+};
+
+export const initialContext = (input: ProverPoolInput): ProverPoolContext => {
+  const profiles = initialProfiles(input.network);
+  return {
+    network: input.network,
+    costModel: input.costModel ?? DEFAULT_COST_MODEL,
+    provers: Object.fromEntries(
+      input.network.provers.map((p): [string, ProverState] => [
+        p.id,
+        {
+          id: p.id,
+          publicKey: proverKeyFromSeed(proverSeed(input.network.seed, p.id)).publicKey,
+          stake: p.stake,
+          fee: p.fee,
+          speed: p.speed,
+          profile: "honest",
+          faultParams: {},
+          ...profiles.get(p.id),
+          registration: "unregistered",
+        },
+      ]),
+    ),
+    pending: {},
+    submitted: {},
+    receipts: {},
+    awaiting: {},
+    nodes: {},
+    openRounds: {},
+  };
+};
 
 /**
  * The proving time of one node by one prover: the cost model's draw from the stream
- * `prover-pool/<prover>/<b>/<l>/<i>`, so a replay or a restart draws the same number.
+ * `prover-pool/<prover>/<b>/<l>/<i>` for an assignment, `…/<i>/<step>` for a takeover (a fresh
+ * draw per attempt), so a replay or a restart draws the same number.
  */
-export const provingTimeOf = (context: ProverPoolContext, prover: ProverState, node: Pick<ProofStatement, "block" | "level" | "index">): number =>
+export const provingTimeOf = (
+  context: ProverPoolContext,
+  prover: ProverState,
+  node: Pick<ProofStatement, "block" | "level" | "index">,
+  via: Via = "assigned",
+): number =>
   provingDuration({
     level: node.level,
     speed: prover.speed,
     deadlineMs: nodeDeadlineMs(context.network.params, node.level),
     slotMs: context.network.params.slotMs,
     params: context.costModel,
-    rng: makeRng(context.network.seed).fork(`prover-pool/${prover.id}/${node.block}/${node.level}/${node.index}`),
+    rng: makeRng(context.network.seed).fork(`prover-pool/${prover.id}/${node.block}/${node.level}/${node.index}${via === "assigned" ? "" : `/${via}`}`),
   });
 
-/** When a prover submits its proof of an assigned node, by its fault profile. */
-export const planProof = (context: ProverPoolContext, prover: ProverState, assignment: EventOf<"NodeAssigned">): { readonly due: number } => {
-  switch (prover.profile) {
+/** When, whether and what a prover publishes for a node, by its fault profile. */
+export const planProof = (context: ProverPoolContext, prover: ProverState, start: WorkStart): WorkPlan => {
+  const profile = prover.profile;
+  // Never sooner than the minimum proving time M: an honest proof is never refused as too early.
+  const readyAfter = (factor = 1): number =>
+    start.time + Math.max(context.network.params.minProvingTimeMs, Math.round(provingTimeOf(context, prover, start.statement, start.via) * factor));
+  switch (profile) {
     case "honest":
-      // Never sooner than the minimum proving time M: an honest proof is never refused as too early.
-      return { due: assignment.time + Math.max(context.network.params.minProvingTimeMs, provingTimeOf(context, prover, assignment.payload)) };
+      return { profile, due: readyAfter(), receipt: true, submit: "valid" };
+    case "crash":
+    case "hang":
+      return { profile, due: null, receipt: false, submit: "none" };
+    case "slow":
+      return { profile, due: readyAfter(Number(prover.faultParams["factor"] ?? DEFAULT_SLOW_FACTOR)), receipt: true, submit: "valid" };
+    case "invalid":
+      return { profile, due: readyAfter(), receipt: false, submit: "invalid" };
+    case "withhold": {
+      // Without a receipt there is nothing to publish: the work is never armed.
+      const receipt = prover.faultParams["receipt"] !== "false";
+      return { profile, due: receipt ? readyAfter() : null, receipt, submit: "none" };
+    }
+    case "equivocate":
+      return { profile, due: readyAfter(), receipt: true, submit: "equivocation" };
+    case "late-receipt": {
+      const delay = Number(prover.faultParams["delayMs"] ?? context.network.params.slotMs);
+      return { profile, due: Math.max(readyAfter(), start.deadline + delay), receipt: true, submit: "valid" };
+    }
     default:
-      return absurd(prover.profile);
+      return absurd(profile);
   }
 };
 
-const proveAction = (key: string, work: ProofWork): PoolAction => ({
-  type: "run",
-  params: {
-    id: proveId(key),
-    actor: "prove",
-    input: {
-      block: work.block,
-      level: work.level,
-      index: work.index,
-      prover: work.prover,
-      publicInput: work.publicInput,
-      childProofHashes: work.childProofHashes,
-    } satisfies ProofStatement,
-    at: work.due,
-  },
+/** The valid statement of a piece of work. */
+export const statementOf = (work: ProofStatement): ProofStatement => ({
+  block: work.block,
+  level: work.level,
+  index: work.index,
+  prover: work.prover,
+  publicInput: work.publicInput,
+  childProofHashes: work.childProofHashes,
 });
+
+/** The public input an invalid prover signs instead of the node's: a labelled hash of it, never a node's input. */
+export const wrongPublicInput = (publicInput: Hash): Hash => toHex(labelledHash("zk-testnet/prover-pool/wrong-public-input/v1", publicInput)) as Hash;
+
+/** An equivocator's second proof of a node: the children in the other order for a merge of two, else a wrong public input. */
+export const conflictingStatement = (statement: ProofStatement): ProofStatement => {
+  const [left, right] = statement.childProofHashes;
+  return left !== undefined && right !== undefined && left !== right
+    ? { ...statement, childProofHashes: [right, left] }
+    : { ...statement, publicInput: wrongPublicInput(statement.publicInput) };
+};
+
+/** What a piece of work signs: its valid statement, a wrong one (invalid), or the valid one and a conflicting one (equivocation). */
+export const signedStatements = (work: ProofWork): readonly ProofStatement[] => {
+  const valid = statementOf(work);
+  switch (work.submit) {
+    case "invalid":
+      return [{ ...valid, publicInput: wrongPublicInput(valid.publicInput) }];
+    case "equivocation":
+      return [valid, conflictingStatement(valid)];
+    case "valid":
+    case "none":
+      return [valid];
+    default:
+      return absurd(work.submit);
+  }
+};
+
+/** Work that has something to publish, at `due`. */
+type ArmedWork = ProofWork & { readonly due: number };
+const isArmed = (work: ProofWork): work is ArmedWork => work.due !== null;
+
+const proveAction = (key: string, work: ArmedWork): PoolAction => {
+  const [first, second] = signedStatements(work) as [ProofStatement, ProofStatement | undefined];
+  return {
+    type: "run",
+    params:
+      second === undefined
+        ? { id: proveId(key), actor: "prove", input: first, at: work.due }
+        : { id: proveId(key), actor: "proveTwice", input: { first, second } satisfies ProveTwiceInput, at: work.due },
+  };
+};
+
+const cancelAction = (key: string): PoolAction => ({ type: "cancel", params: { id: proveId(key) } });
+
+/** Logs a line, live only (the host runs no action while replaying); the actor's answer is ignored. */
+const warn = (eventId: string, message: string): PoolAction => ({ type: "run", params: { id: warnId(eventId), actor: "warn", input: { message } satisfies WarnInput } });
+
+/** Whether a prover already has (or had) this work: pending, submitted or receipted. */
+const hasWork = (context: ProverPoolContext, key: string): boolean => key in context.pending || key in context.submitted || key in context.receipts;
+
+const anyRegistered = (context: ProverPoolContext): boolean => Object.values(context.provers).some((p) => p.registration === "registered");
+
+/** Whether a prover races in open rounds: honest (so live) and registered. */
+const races = (prover: ProverState): boolean => prover.profile === "honest" && prover.registration === "registered";
+
+/** A prover takes a node: its profile plans the work, armed when it has something to publish. */
+const startWork = (context: ProverPoolContext, prover: ProverState, start: WorkStart): PoolStep => {
+  const key = workKey(start.statement);
+  const work: ProofWork = {
+    ...statementOf(start.statement),
+    assignedAt: start.time,
+    deadline: start.deadline,
+    via: start.via,
+    ...planProof(context, prover, start),
+  };
+  return { context: { ...context, pending: { ...context.pending, [key]: work } }, actions: isArmed(work) ? [proveAction(key, work)] : [] };
+};
+
+const startOf = (work: ProofWork): WorkStart => ({ statement: statementOf(work), time: work.assignedAt, deadline: work.deadline, via: work.via });
 
 const withoutBlock = <V>(record: Readonly<Record<string, V>>, block: BlockNumber): Record<string, V> =>
   Object.fromEntries(Object.entries(record).filter(([key]) => !key.startsWith(`${block}/`)));
 
 /** A block is settled (finalized or reorged out): its work is over, so forget it and stop what is still armed. */
 const settle = (context: ProverPoolContext, block: BlockNumber): PoolStep => {
-  const armed = Object.keys(context.pending).filter((key) => key.startsWith(`${block}/`));
-  const known = armed.length > 0 || Object.keys(context.submitted).some((key) => key.startsWith(`${block}/`));
-  if (!known) return unchanged(context);
+  const armed = Object.entries(context.pending).filter(([key, work]) => key.startsWith(`${block}/`) && work.due !== null);
+  const records = [context.pending, context.submitted, context.receipts, context.awaiting, context.nodes, context.openRounds];
+  if (!records.some((record) => Object.keys(record).some((key) => key.startsWith(`${block}/`)))) return unchanged(context);
   return {
-    context: { ...context, pending: withoutBlock(context.pending, block), submitted: withoutBlock(context.submitted, block) },
-    actions: armed.map((key): PoolAction => ({ type: "cancel", params: { id: proveId(key) } })),
+    context: {
+      ...context,
+      pending: withoutBlock(context.pending, block),
+      submitted: withoutBlock(context.submitted, block),
+      receipts: withoutBlock(context.receipts, block),
+      awaiting: withoutBlock(context.awaiting, block),
+      nodes: withoutBlock(context.nodes, block),
+      openRounds: withoutBlock(context.openRounds, block),
+    },
+    actions: armed.map(([key]) => cancelAction(key)),
   };
 };
 
+/** A NodeAssigned: remember the node's statement; if the prover is ours, it takes the node (with the takeover it may be the second half of). */
 const onAssigned = (context: ProverPoolContext, event: EventOf<"NodeAssigned">): PoolStep => {
-  const prover = context.provers[event.payload.prover];
-  const key = workKey(event.payload);
-  if (prover === undefined || key in context.pending || key in context.submitted) return unchanged(context);
   const { block, level, index, publicInput, childProofHashes, deadline } = event.payload;
-  const work: ProofWork = {
-    block,
-    level,
-    index,
-    prover: prover.id,
-    publicInput,
-    childProofHashes,
-    assignedAt: event.time,
-    deadline,
-    due: planProof(context, prover, event).due,
-  };
-  return { context: { ...context, pending: { ...context.pending, [key]: work } }, actions: [proveAction(key, work)] };
+  const node = nodeKey(event.payload);
+  const prover = context.provers[event.payload.prover];
+  const remember = (prover !== undefined || anyRegistered(context)) && !(node in context.nodes);
+  const known = remember ? { ...context, nodes: { ...context.nodes, [node]: { publicInput, childProofHashes } } } : context;
+  const key = workKey(event.payload);
+  if (prover === undefined || hasWork(known, key)) return unchanged(known);
+  const { [key]: takeover, ...awaiting } = known.awaiting;
+  return startWork({ ...known, awaiting }, prover, {
+    statement: { block, level, index, prover: prover.id, publicInput, childProofHashes },
+    time: takeover?.time ?? event.time,
+    deadline: takeover?.deadline ?? deadline,
+    via: takeover?.via ?? "assigned",
+  });
 };
 
-/** Its own ProofSubmitted coming back (or one from an earlier run of this service): the node is done. */
+/** Every racer of the pool joins an open round it has no work in yet. */
+const joinRound = (context: ProverPoolContext, node: string, round: OpenRound, racers: readonly ProverState[]): PoolStep => {
+  const statement = context.nodes[node];
+  if (statement === undefined) return unchanged(context);
+  const [block, level, index] = node.split("/").map(Number) as [number, number, number];
+  let next = context;
+  const actions: PoolAction[] = [];
+  for (const prover of racers) {
+    const key = `${node}@${prover.id}`;
+    if (hasWork(next, key) || key in next.awaiting) continue;
+    const step = startWork(next, prover, {
+      statement: { block: block as BlockNumber, level: level as ProofStatement["level"], index: index as ProofStatement["index"], prover: prover.id, ...statement },
+      time: round.time,
+      deadline: round.deadline,
+      via: "open",
+    });
+    next = step.context;
+    actions.push(...step.actions);
+  }
+  return { context: next, actions };
+};
+
+/** A TakeoverOpened: one of our provers takes the node over, or (no `to`) every honest prover of the pool races. */
+const onTakeover = (context: ProverPoolContext, event: EventOf<"TakeoverOpened">): PoolStep => {
+  const { block, level, index, to, step, deadline } = event.payload;
+  const node = nodeKey(event.payload);
+  if (to === undefined) {
+    const round: OpenRound = { time: event.time, deadline };
+    const opened = { ...context, openRounds: { ...context.openRounds, [node]: round } };
+    const racers = Object.values(opened.provers).filter(races);
+    if (!(node in opened.nodes)) {
+      return { context: opened, actions: racers.length > 0 ? [warn(event.id, `open round for node ${node}: its statement is unknown, no prover of the pool races`)] : [] };
+    }
+    return joinRound(opened, node, round, racers);
+  }
+  const prover = context.provers[to];
+  const key = `${node}@${to}`;
+  if (prover === undefined || hasWork(context, key) || key in context.awaiting) return unchanged(context);
+  const statement = context.nodes[node];
+  // The NodeAssigned to the taker follows with the statement: wait for it.
+  if (statement === undefined) return unchanged({ ...context, awaiting: { ...context.awaiting, [key]: { via: step, time: event.time, deadline } } });
+  return startWork(context, prover, { statement: { block, level, index, prover: to, ...statement }, time: event.time, deadline, via: step });
+};
+
+/**
+ * A piece of work after its prover's profile changed at `time`. Work of that very instant (or
+ * later, when an event of another topic came first) is planned again as if the change came
+ * first, so the result does not depend on the order of events of equal time. Older work: a
+ * crash loses it, a hang freezes it, leaving a hang resumes it; other faults and heals leave
+ * it as planned. Undefined: the prover no longer races in an open round it joined at `time`.
+ */
+const replanned = (context: ProverPoolContext, prover: ProverState, work: ProofWork, time: number): ProofWork | undefined => {
+  const profile = prover.profile;
+  const plan = (): ProofWork => ({ ...work, ...planProof(context, prover, startOf(work)) });
+  if (work.assignedAt >= time) return work.via === "open" && !races(prover) ? undefined : plan();
+  if (profile === "crash") return plan();
+  if (profile === "hang") return work.profile === "crash" ? work : plan();
+  if (work.profile === "hang") {
+    const resumed = plan();
+    return { ...resumed, due: resumed.due === null ? null : Math.max(time, resumed.due) };
+  }
+  return work;
+};
+
+const samePlan = (a: ProofWork, b: ProofWork): boolean => a.profile === b.profile && a.due === b.due && a.receipt === b.receipt && a.submit === b.submit;
+
+/** A prover's profile changes at `time`: its pending work follows (see `replanned`), and a prover that races now joins open rounds of that instant. */
+const switchProfile = (context: ProverPoolContext, before: ProverState, change: Pick<ProverState, "profile" | "faultParams">, time: number): PoolStep => {
+  const prover: ProverState = { ...before, ...change };
+  const pending: Record<string, ProofWork> = { ...context.pending };
+  const actions: PoolAction[] = [];
+  let next: ProverPoolContext = { ...context, provers: { ...context.provers, [prover.id]: prover } };
+  for (const [key, work] of Object.entries(context.pending)) {
+    if (work.prover !== prover.id) continue;
+    const after = replanned(next, prover, work, time);
+    if (after === undefined) {
+      delete pending[key];
+      if (work.due !== null) actions.push(cancelAction(key));
+    } else if (!samePlan(work, after)) {
+      pending[key] = after;
+      if (isArmed(after)) actions.push(proveAction(key, after));
+      else if (work.due !== null) actions.push(cancelAction(key));
+    }
+  }
+  next = { ...next, pending };
+  if (!races(prover)) return { context: next, actions };
+  for (const [node, round] of Object.entries(next.openRounds)) {
+    if (round.time < time) continue;
+    const joined = joinRound(next, node, round, [prover]);
+    next = joined.context;
+    actions.push(...joined.actions);
+  }
+  return { context: next, actions };
+};
+
+const onFaultInjected = (context: ProverPoolContext, event: EventOf<"FaultInjected">): PoolStep => {
+  const { fault, target, params } = event.payload;
+  const prover = context.provers[target];
+  if (prover === undefined) return { context, actions: [warn(event.id, `fault ${fault} on ${target} ignored: not a prover of this pool`)] };
+  const parsed = parseFault(fault, params);
+  if ("problem" in parsed) return { context, actions: [warn(event.id, `fault on ${target} ignored: ${parsed.problem}`)] };
+  return switchProfile(context, prover, { profile: parsed.profile, faultParams: parsed.params }, event.time);
+};
+
+const onFaultHealed = (context: ProverPoolContext, event: EventOf<"FaultHealed">): PoolStep => {
+  const { fault, target } = event.payload;
+  const prover = context.provers[target];
+  if (prover === undefined) return { context, actions: [warn(event.id, `heal of ${fault} on ${target} ignored: not a prover of this pool`)] };
+  if (prover.profile !== fault) return { context, actions: [warn(event.id, `heal of ${fault} on ${target} ignored: its profile is ${prover.profile}`)] };
+  return switchProfile(context, prover, { profile: "honest", faultParams: {} }, event.time);
+};
+
+/** Its own ProofSubmitted coming back (or one from an earlier run of this service): the node is done. The first proof of a node is the one kept. */
 const onSubmitted = (context: ProverPoolContext, event: EventOf<"ProofSubmitted">): PoolStep => {
   const key = workKey(event.payload);
-  if (context.provers[event.payload.prover] === undefined || context.submitted[key] === event.payload.proofHash) return unchanged(context);
+  if (context.provers[event.payload.prover] === undefined || key in context.submitted) return unchanged(context);
   const { [key]: done, ...pending } = context.pending;
   return {
     context: { ...context, pending, submitted: { ...context.submitted, [key]: event.payload.proofHash } },
-    actions: done === undefined ? [] : [{ type: "cancel", params: { id: proveId(key) } }],
+    actions: done === undefined ? [] : [cancelAction(key)],
+  };
+};
+
+/**
+ * Its own PostReceipt coming back (or from an earlier run): the proof was ready. Only for work
+ * it knows (a receipt of a settled block is not remembered again).
+ */
+const onReceipt = (context: ProverPoolContext, event: EventOf<"PostReceipt">): PoolStep => {
+  const key = workKey(event.payload);
+  if (context.provers[event.payload.prover] === undefined || context.receipts[key] === event.payload.proofHash) return unchanged(context);
+  if (!(key in context.pending) && !(key in context.submitted)) return unchanged(context);
+  const { [key]: done, ...pending } = context.pending;
+  return {
+    context: { ...context, pending, receipts: { ...context.receipts, [key]: event.payload.proofHash } },
+    actions: done === undefined || done.due === null ? [] : [cancelAction(key)],
   };
 };
 
@@ -229,15 +590,22 @@ export const onInput = (context: ProverPoolContext, event: ProtocolEvent): PoolS
       return unchanged(withProver(context, event.payload.prover, { stake: event.payload.stake }));
     case "NodeAssigned":
       return onAssigned(context, event);
+    case "TakeoverOpened":
+      return onTakeover(context, event);
     case "ProofSubmitted":
       return onSubmitted(context, event);
+    case "PostReceipt":
+      return onReceipt(context, event);
     case "BlockFinalized":
     case "BlockReorgedOut":
       return settle(context, event.payload.block);
+    case "FaultInjected":
+      return onFaultInjected(context, event);
+    case "FaultHealed":
+      return onFaultHealed(context, event);
     case "BlockProposed":
     case "BeaconRound":
     case "NodeDeadlineMissed":
-    case "TakeoverOpened":
     case "ProofReceiptPosted":
     case "ProofAccepted":
     case "ProofRejected":
@@ -246,13 +614,10 @@ export const onInput = (context: ProverPoolContext, event: ProtocolEvent): PoolS
     case "ProverSlashed":
     case "UncleRewardPaid":
     case "ProverEjected":
-    case "FaultInjected":
-    case "FaultHealed":
     case "RegisterProver":
     case "DepositStake":
     case "Unbond":
     case "SubmitRoot":
-    case "PostReceipt":
     case "ClaimUncle":
       return unchanged(context);
     default:
@@ -262,7 +627,8 @@ export const onInput = (context: ProverPoolContext, event: ProtocolEvent): PoolS
 
 /**
  * After replay (or at a first start): ask the L1 to register every prover it has not
- * registered (the L1 ignores a registration it already has), and re-arm every pending proof.
+ * registered (the L1 ignores a registration it already has), and re-arm every pending proof
+ * that has something to publish (hung, crashed and receipt-less withheld work is not armed).
  */
 export const onStarted = (context: ProverPoolContext, now: number): PoolStep => {
   const unregistered = Object.values(context.provers).filter((p) => p.registration === "unregistered");
@@ -281,35 +647,46 @@ export const onStarted = (context: ProverPoolContext, now: number): PoolStep => 
     context: { ...context, provers },
     actions: [
       ...(requests.length > 0 ? [{ type: "publish", params: { events: requests } } satisfies PoolAction] : []),
-      ...Object.entries(context.pending).map(([key, work]) => proveAction(key, work)),
+      ...Object.entries(context.pending).flatMap(([key, work]) => (isArmed(work) ? [proveAction(key, work)] : [])),
     ],
   };
 };
 
-/** The `prove` actor signed a proof: submit it, once. */
+const sameStatements = (signed: readonly SignedProof[], expected: readonly ProofStatement[]): boolean =>
+  signed.length === expected.length && signed.every((s, i) => canonicalProofText(s.proof) === canonicalProofText(expected[i] as ProofStatement));
+
+/**
+ * The `prove` actor signed the work's proof(s): publish what the plan says, in this order and
+ * in one step: the receipt (PostReceipt), then the proof (ProofSubmitted), then an
+ * equivocator's second proof. A result that no longer matches the plan (it changed while
+ * signing) is dropped: the re-armed run brings the right one.
+ */
 export const onProofReady = (context: ProverPoolContext, ready: ProofReady): PoolStep => {
   const key = workKey(ready.proof);
   const work = context.pending[key];
-  if (work === undefined) return unchanged(context);
-  const { [key]: _done, ...pending } = context.pending;
-  const submission = {
+  if (work === undefined || work.due === null) return unchanged(context);
+  const signed = ready.second === undefined ? [ready] : [ready, ready.second];
+  if (!sameStatements(signed, signedStatements(work))) return unchanged(context);
+  const correlationId = blockCorrelationId(work.block);
+  const slot = slotOf(context.network, work.due);
+  const node = { block: work.block, level: work.level, index: work.index, prover: work.prover };
+  const submission = (proof: SignedProof): OutputDraft<"ProofSubmitted"> => ({
     type: "ProofSubmitted",
-    correlationId: blockCorrelationId(work.block),
-    slot: slotOf(context.network, work.due),
-    payload: {
-      block: work.block,
-      level: work.level,
-      index: work.index,
-      prover: work.prover,
-      publicInput: work.publicInput,
-      childProofHashes: work.childProofHashes,
-      signature: ready.signature,
-      proofHash: ready.proofHash,
-    },
-  } satisfies OutputDraft<"ProofSubmitted">;
+    correlationId,
+    slot,
+    payload: { ...statementOf(proof.proof), signature: proof.signature, proofHash: proof.proofHash },
+  });
+  const receipt: OutputDraft<"PostReceipt"> = { type: "PostReceipt", correlationId, slot, payload: { ...node, proofHash: ready.proofHash } };
+  const events = [...(work.receipt ? [receipt] : []), ...(work.submit === "none" ? [] : signed.map(submission))] as readonly OutputDraft[];
+  const { [key]: _done, ...pending } = context.pending;
   return {
-    context: { ...context, pending, submitted: { ...context.submitted, [key]: ready.proofHash } },
-    actions: [{ type: "publish", params: { events: [submission] } }],
+    context: {
+      ...context,
+      pending,
+      submitted: work.submit === "none" ? context.submitted : { ...context.submitted, [key]: ready.proofHash },
+      receipts: work.receipt ? { ...context.receipts, [key]: ready.proofHash } : context.receipts,
+    },
+    actions: events.length > 0 ? [{ type: "publish", params: { events } }] : [],
   };
 };
 
@@ -356,7 +733,8 @@ export const machine = setup({
       }),
     },
     // A failed signing leaves the work pending: the next start re-arms it. Recording the
-    // failure would make the live state differ from a replay of the log.
+    // failure would make the live state differ from a replay of the log. The `warn` actor's
+    // answer is not an event of the machine: it is ignored.
     "host.actorFailed": {},
   },
 });

@@ -125,7 +125,8 @@ describe("prover-pool machine: proving", () => {
     const pending = given(input(assigned));
     const ready = signed(statement);
     const { state, actions } = when(pending, ready);
-    const [submission] = published(actions);
+    const [receipt, submission] = published(actions);
+    expect(receipt?.type).toBe("PostReceipt");
     expect(submission).toEqual({
       type: "ProofSubmitted",
       correlationId: "block-4",
@@ -141,10 +142,13 @@ describe("prover-pool machine: proving", () => {
     const ready = signed(statement);
     const live = given(input(assigned), ready);
     const submittedEvent = protocolEvent("ProofSubmitted", "prover-pool", 10_000, { ...statement, signature: ready.signature, proofHash: ready.proofHash });
+    const receiptEvent = protocolEvent("PostReceipt", "prover-pool", 10_000, { block: statement.block, level: statement.level, index: statement.index, prover: p1, proofHash: ready.proofHash });
     const back = when(live, input(submittedEvent));
     expect(back.actions).toEqual([]);
     expect(back.state.context).toEqual(live.context);
-    expect(given(input(assigned), input(submittedEvent)).context).toEqual(live.context);
+    expect(when(back.state, input(receiptEvent)).state.context).toEqual(live.context);
+    expect(given(input(assigned), input(receiptEvent), input(submittedEvent)).context).toEqual(live.context);
+    expect(given(input(assigned), input(submittedEvent), input(receiptEvent)).context).toEqual(live.context);
   });
 
   it("a node already submitted is not proven again, even if assigned again", () => {

@@ -3,29 +3,46 @@ import { runService, type HostOptions, type ServiceDefinition } from "@zk-testne
 import { proverKeyFromSeed, proverSeed, signProof, type ProverKey } from "@zk-testnet/crypto";
 import type { NetworkConfig } from "@zk-testnet/network";
 import { proofHash, type ProofStatement } from "@zk-testnet/protocol";
-import { foldedTypes, machine, type ProofReady } from "./machine.ts";
+import { foldedTypes, initialFaultProblems, machine, type ProofReady, type ProveTwiceInput, type SignedProof, type WarnInput } from "./machine.ts";
 
 export const SERVICE_NAME = "prover-pool";
 
 /**
- * The topics the pool folds: its assignments, its own proofs and the registry's answers. The
- * order is causal (an assignment, then its proof, then the block's finality): a replay orders
- * events of equal time by it, so it folds them as they happened live.
+ * The topics the pool folds: the faults applied to its provers, its assignments and takeovers,
+ * its own proofs and receipts, and the registry's answers. The order is causal (a fault applies
+ * to an assignment of the same instant; an assignment, then its proof and receipt, then the
+ * block's finality): a replay orders events of equal time by it, so it folds them as they
+ * happened live.
  */
-export const INPUT_TOPICS = ["proving.assignments", "proving.proofs", "l1.events"] as const;
+export const INPUT_TOPICS = ["testnet.faults", "proving.assignments", "proving.proofs", "l1.transactions", "l1.events"] as const;
 
 /** Every prover's Ed25519 key, derived from the run seed: they stay here, outside the machine's context. */
 export const proverKeys = (network: NetworkConfig): ReadonlyMap<string, ProverKey> =>
   new Map(network.provers.map((p) => [p.id, proverKeyFromSeed(proverSeed(network.seed, p.id))]));
 
-/** The `prove` actor: signs the canonical encoding of the statement with its prover's key. */
-export const proveWith = (keys: ReadonlyMap<string, ProverKey>) =>
-  Effect.fn("ProverPool.prove")(function* (statement: ProofStatement) {
+const signWith = (keys: ReadonlyMap<string, ProverKey>, statement: ProofStatement) =>
+  Effect.gen(function* () {
     const key = keys.get(statement.prover);
     if (key === undefined) return yield* Effect.dieMessage(`no key for prover ${statement.prover}`);
     const signature = signProof(key, statement);
-    return { type: "proofReady", proof: statement, signature, proofHash: proofHash(statement, signature) } satisfies ProofReady;
+    return { proof: statement, signature, proofHash: proofHash(statement, signature) } satisfies SignedProof;
   });
+
+/** The `prove` actor: signs the canonical encoding of the statement with its prover's key. */
+export const proveWith = (keys: ReadonlyMap<string, ProverKey>) =>
+  Effect.fn("ProverPool.prove")(function* (statement: ProofStatement) {
+    return { type: "proofReady", ...(yield* signWith(keys, statement)) } satisfies ProofReady;
+  });
+
+/** The `proveTwice` actor (an equivocator): signs two statements of one node, the first as the proof, the second as its conflicting twin. */
+export const proveTwiceWith = (keys: ReadonlyMap<string, ProverKey>) =>
+  Effect.fn("ProverPool.proveTwice")(function* (input: ProveTwiceInput) {
+    const first = yield* signWith(keys, input.first);
+    return { type: "proofReady", ...first, second: yield* signWith(keys, input.second) } satisfies ProofReady;
+  });
+
+/** The `warn` actor: a warning in the service's log (only live: a replay runs no action). Its answer is not a machine event. */
+export const warnActor = (input: WarnInput) => Effect.logWarning(input.message).pipe(Effect.as({ type: "warned" } as const));
 
 export const definition = (network: NetworkConfig): ServiceDefinition<typeof machine> => ({
   name: SERVICE_NAME,
@@ -33,8 +50,12 @@ export const definition = (network: NetworkConfig): ServiceDefinition<typeof mac
   input: { network },
   inputs: INPUT_TOPICS,
   accepts: (event) => foldedTypes.has(event.type),
-  actors: { prove: proveWith(proverKeys(network)) },
+  actors: { prove: proveWith(proverKeys(network)), proveTwice: proveTwiceWith(proverKeys(network)), warn: warnActor },
 });
 
-/** Runs the prover pool until its scope closes. */
-export const runProverPool = (network: NetworkConfig, options?: HostOptions) => runService(definition(network), options);
+/** Runs the prover pool until its scope closes; initial faults of the network config it cannot apply are logged as warnings. */
+export const runProverPool = (network: NetworkConfig, options?: HostOptions) =>
+  Effect.gen(function* () {
+    for (const problem of initialFaultProblems(network)) yield* Effect.logWarning(`${problem}: ignored`).pipe(Effect.annotateLogs({ service: SERVICE_NAME }));
+    return yield* runService(definition(network), options);
+  });

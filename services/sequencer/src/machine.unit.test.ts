@@ -137,6 +137,96 @@ describe("sequencer machine", () => {
   });
 });
 
+describe("sequencer machine: re-proposing reorged-out blocks", () => {
+  const net = network();
+  const slotMs = net.params.slotMs;
+  const reorged = (block: number, time: number, id = time): SequencerEvent => ({
+    type: "input",
+    event: { ...envelope("BlockReorgedOut", "l1-settlement", { block, slot: Math.floor((time - 10_000) / slotMs), reason: "proving-window-expired" } as never, 0, time), id: eventId("l1-settlement", null, id) } as ProtocolEvent,
+  });
+  const tick = (slot: number): SequencerEvent => ({ type: "tick", slot });
+  const proposals = (actions: readonly Action[]) =>
+    hostActions(actions)
+      .filter((a) => a.type === "publish")
+      .flatMap((a) => (a.params as PublishParams).events as readonly { readonly payload: { block: number; txHashes: readonly string[]; fees: bigint; txCount: number } }[])
+      .map((e) => e.payload);
+  /** Runs ticks and inputs live, returning the state and every block published. */
+  const live = (events: readonly SequencerEvent[]) => {
+    let state = start(net)[0];
+    const blocks: { block: number; txHashes: readonly string[]; fees: bigint; txCount: number }[] = [];
+    for (const event of events) {
+      const [next, actions] = step(state, event);
+      state = next;
+      blocks.push(...proposals(actions));
+    }
+    return { state, blocks };
+  };
+  /** The replay of a live run: its own blocks (at their slot's start) and the reorgs, in time order, blocks first at equal times. */
+  const replay = (blocks: readonly { block: number; txHashes: readonly string[]; fees: bigint; txCount: number }[], reorgs: readonly [SequencerEvent, number][]) => {
+    const fromLog: [SequencerEvent, number, number][] = [
+      ...blocks.map((b): [SequencerEvent, number, number] => [
+        { type: "input", event: envelope("BlockProposed", "sequencer", { ...b, slot: b.block } as never, b.block, slotStart(net, b.block)) },
+        slotStart(net, b.block),
+        0,
+      ]),
+      ...reorgs.map(([e, time]): [SequencerEvent, number, number] => [e, time, 1]),
+    ];
+    fromLog.sort((a, b) => a[1] - b[1] || a[2] - b[2]);
+    return foldAll(start(net)[0], fromLog.map(([e]) => e));
+  };
+  const batch = (block: number) => blockTransactions(net.seed, block, 8);
+
+  it("the first block of a slot after the reorg carries the reorged block's transactions (same hashes and fees) instead of fresh ones, once", () => {
+    const t = slotStart(net, 3) + 700;
+    const run = live([tick(0), tick(1), tick(2), tick(3), reorged(1, t), tick(4), tick(5), reorged(1, t + 1, 99)]);
+    expect(run.blocks.map((b) => b.block)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(run.blocks[4]).toEqual({ block: 4, slot: 4, txCount: 8, fees: batch(1).fees, txHashes: batch(1).txHashes });
+    expect(run.blocks[5]?.txHashes).toEqual(batch(5).txHashes);
+    expect(run.state.context).toMatchObject({ nextSlot: 6, reproposals: [], carried: { "4": 1 }, reorged: [1] });
+    expect(run.state.context.feesProposed).toBe([0, 1, 2, 3, 1, 5].reduce((sum, b) => sum + batch(b).fees, 0n));
+    // A second report of the same block, or one of a block never proposed, changes nothing.
+    const [again] = step(run.state, reorged(1, t + 2, 98));
+    expect(again.context).toEqual(run.state.context);
+    const [unknown] = step(run.state, reorged(17, t + 2, 97));
+    expect(unknown.context).toEqual(run.state.context);
+  });
+
+  it("a reorg in the very instant a slot starts goes into the next slot's block, and replays to the same state in either order", () => {
+    const t = slotStart(net, 4);
+    const reorgFirst = live([tick(0), tick(1), tick(2), tick(3), reorged(2, t), tick(4), tick(5)]);
+    const tickFirst = live([tick(0), tick(1), tick(2), tick(3), tick(4), reorged(2, t), tick(5)]);
+    expect(reorgFirst.blocks).toEqual(tickFirst.blocks);
+    expect(reorgFirst.blocks[4]?.txHashes).toEqual(batch(4).txHashes);
+    expect(reorgFirst.blocks[5]?.txHashes).toEqual(batch(2).txHashes);
+    expect(reorgFirst.state.context).toEqual(tickFirst.state.context);
+    expect(replay(reorgFirst.blocks, [[reorged(2, t), t]]).context).toEqual(reorgFirst.state.context);
+  });
+
+  it("replay: the log rebuilds the queue and what each block carries, a waiting re-proposal included", () => {
+    const events = [tick(0), tick(1), tick(2), reorged(0, slotStart(net, 2) + 10), reorged(1, slotStart(net, 2) + 20), tick(3)];
+    const run = live(events);
+    expect(run.blocks[3]?.txHashes).toEqual(batch(0).txHashes);
+    expect(run.state.context.reproposals).toEqual([{ block: 1, origin: 1, at: slotStart(net, 2) + 20 }]);
+    const replayed = replay(run.blocks, [
+      [reorged(0, slotStart(net, 2) + 10), slotStart(net, 2) + 10],
+      [reorged(1, slotStart(net, 2) + 20), slotStart(net, 2) + 20],
+    ]);
+    expect(replayed.context).toEqual(run.state.context);
+    // After the restart the waiting one goes into the next block.
+    const [, actions] = step(replayed, tick(4));
+    expect(proposals(actions)[0]?.txHashes).toEqual(batch(1).txHashes);
+  });
+
+  it("a re-proposal block that is reorged out too re-proposes the original transactions again; finality forgets what a block carried", () => {
+    const run = live([tick(0), tick(1), reorged(0, slotStart(net, 1) + 5), tick(2), tick(3), reorged(2, slotStart(net, 3) + 5), tick(4)]);
+    expect(run.blocks.map((b) => b.txHashes[0])).toEqual([batch(0), batch(1), batch(0), batch(3), batch(0)].map((b) => b.txHashes[0]));
+    expect(run.state.context.carried).toEqual({ "4": 0 });
+    expect(run.state.context.reorged).toEqual([0, 2]);
+    const finalized: SequencerEvent = { type: "input", event: envelope("BlockFinalized", "l1-settlement", { block: 4, slot: 9 } as never, 9, slotStart(net, 9)) };
+    expect(step(run.state, finalized)[0].context.carried).toEqual({});
+  });
+});
+
 describe("block transactions", () => {
   it("depend on (seed, block, T) only: fees in range, fee total = the sum, hashes of the canonical encoding", () => {
     const batch = blockTransactions("s", 4, 8);

@@ -4,7 +4,17 @@ import type { NetworkConfig } from "@zk-testnet/network";
 import type { ProtocolEvent } from "@zk-testnet/protocol";
 import { sequencerMachine, type SequencerInput } from "./machine.ts";
 
-export { blockDraft, sequencerMachine, slotStartOf, tickId, type SequencerContext, type SequencerEvent, type SequencerInput } from "./machine.ts";
+export {
+  blockDraft,
+  reproposalFor,
+  sequencerMachine,
+  slotStartOf,
+  tickId,
+  type Reproposal,
+  type SequencerContext,
+  type SequencerEvent,
+  type SequencerInput,
+} from "./machine.ts";
 export { blockTransactions, MAX_TX_FEE, MIN_TX_FEE, TX_ENCODING_TAG, transactionText, type Transaction, type TransactionBatch } from "./transactions.ts";
 export { sequencerConfig, type SequencerConfig } from "./config.ts";
 
@@ -19,10 +29,10 @@ export const sequencerInput = (network: NetworkConfig): SequencerInput => ({
   txPerBlock: network.params.txPerBlock,
 });
 
-/** Only these two event types change its state; the rest of l1.events is not even folded. */
-const accepts = (event: ProtocolEvent): boolean => event.type === "BlockProposed" || event.type === "BlockFinalized";
+/** Only these event types change its state; the rest of l1.events is not even folded. */
+const accepts = (event: ProtocolEvent): boolean => event.type === "BlockProposed" || event.type === "BlockFinalized" || event.type === "BlockReorgedOut";
 
-/** The sequencer as the host runs it: its own blocks and L1's finality in, BlockProposed out. No actors. */
+/** The sequencer as the host runs it: its own blocks and L1's finality and reorgs in, BlockProposed out. No actors. */
 export const definition = (network: NetworkConfig): ServiceDefinition<typeof sequencerMachine> => ({
   name: SERVICE_NAME,
   machine: sequencerMachine,

@@ -200,4 +200,50 @@ describe("sequencer service", () => {
       expect(definition(net).inputs).toEqual(["l2.blocks", "l1.events"]);
     }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
   );
+
+  it.scoped("re-proposes a reorged-out block's transactions in the next slot's block, once, and a restart neither repeats nor forgets it", () =>
+    Effect.gen(function* () {
+      const log = yield* EventLog;
+      yield* log.createTopics(protocolTopicSpecs);
+      const net = network();
+      const reorg = (block: number, position: number) =>
+        Effect.flatMap(
+          makeEvent({
+            type: "BlockReorgedOut",
+            source: "l1-settlement",
+            causationId: null,
+            position,
+            correlationId: `block-${block}`,
+            slot: 0 as Slot,
+            payload: { block: block as BlockNumber, slot: 0 as Slot, reason: "proving-window-expired" },
+          }),
+          (event) => appendEvent(log, event),
+        );
+      const before = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const sequencer = yield* runSequencer(net);
+          yield* advanceTo(slotStart(net, 2) + 500, sequencer.idle);
+          yield* reorg(1, 1);
+          yield* sequencer.idle;
+          yield* advanceTo(slotStart(net, 3), sequencer.idle);
+          yield* reorg(0, 2); // waits for slot 4
+          yield* sequencer.idle;
+          return yield* sequencer.stateHash;
+        }),
+      );
+      const original = (b: number) => blockTransactions(net.seed, b, net.params.txPerBlock);
+      let blocks = yield* blocksIn(log);
+      expect(blocks.map((b) => b.payload.block)).toEqual([0, 1, 2, 3]);
+      expect(blocks[3]?.payload).toMatchObject({ block: 3, fees: original(1).fees, txHashes: original(1).txHashes });
+
+      const sequencer = yield* runSequencer(net);
+      yield* sequencer.idle;
+      expect(yield* sequencer.stateHash).toBe(before);
+      expect((yield* sequencer.snapshot).context.reproposals.map((r) => r.block)).toEqual([0]);
+      yield* advanceTo(slotStart(net, 6), sequencer.idle);
+      blocks = yield* blocksIn(log);
+      expect(blocks.map((b) => b.payload.txHashes[0])).toEqual([0, 1, 2, 1, 0, 5, 6].map((b) => original(b).txHashes[0]));
+      expect((yield* sequencer.snapshot).context).toMatchObject({ reproposals: [], carried: { "3": 1, "4": 0 }, reorged: [1, 0] });
+    }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
+  );
 });

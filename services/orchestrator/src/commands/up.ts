@@ -92,6 +92,9 @@ export const upCommand = (argv: readonly string[]) =>
         ? yield* runEmbedded(network.right, logOut, logFormat as "json" | "pretty", faults)
         : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string, faults });
     yield* Console.log(`\n${formatSummary(result.summary)}`);
+    if (!result.invariants.ok) {
+      return yield* Effect.fail(new RunIncomplete(`invariant violations (${result.invariants.violations.length}): see the report above`));
+    }
     if (result.outcome !== "finalized" || result.summary.unfinalized.length > 0) {
       return yield* Effect.fail(new RunIncomplete(`not every block was finalized (${result.outcome})`));
     }

@@ -11,6 +11,8 @@ import { runProverPool } from "@zk-testnet/prover-pool";
 import { runSequencer } from "@zk-testnet/sequencer";
 import { runVrfBeacon } from "@zk-testnet/vrf-beacon";
 import { networkFileOf } from "../commands/replay.ts";
+import type { InvariantReport } from "@zk-testnet/testkit";
+import { checkRun, replayHashes } from "./check.ts";
 import { injectFaults, type FaultStep } from "./faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { summarize, type Summary } from "./report.ts";
@@ -18,6 +20,7 @@ import { summarize, type Summary } from "./report.ts";
 export interface EmbeddedRun {
   readonly summary: Summary;
   readonly outcome: string;
+  readonly invariants: InvariantReport;
 }
 
 /** Starts the five services in this process over one embedded log, in the order they depend on each other. */
@@ -46,14 +49,15 @@ const runAll = (network: NetworkConfig, logOut: string | undefined, faults: read
     const log = yield* EventLog;
     yield* log.createTopics(protocolTopicSpecs);
     const report = yield* followRun("orchestrator");
-    const { beaconUrl } = yield* startServices(network);
+    const { beaconUrl, handles } = yield* startServices(network);
     yield* Console.log(`beacon: ${beaconUrl}`);
     if (faults.length > 0) yield* Effect.forkScoped(injectFaults(network, faults));
     const outcome = yield* awaitRunEnd(network, report);
+    const invariants = yield* checkRun(network, yield* replayHashes(network, handles as never));
     if (logOut !== undefined) {
       writeFileSync(logOut, yield* log.exportJsonl());
       writeFileSync(networkFileOf(logOut), encodeNetwork(network));
       yield* Console.log(`event log: ${logOut}`);
     }
-    return { summary: summarize(report), outcome } satisfies EmbeddedRun;
+    return { summary: summarize(report), outcome, invariants } satisfies EmbeddedRun;
   }).pipe(Effect.scoped, Effect.provide(Layer.fresh(EmbeddedEventLog.layer())));

@@ -6,6 +6,7 @@ import { EventLog, KafkaEventLog, protocolTopicSpecs } from "@zk-testnet/event-l
 import { KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { networkFileOf } from "../commands/replay.ts";
+import { checkRun } from "./check.ts";
 import { injectFaults, type FaultStep } from "./faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { freePort } from "./ports.ts";
@@ -126,11 +127,13 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
         Effect.map((c) => (c === undefined ? undefined : `${c.name} ${c.exit} (log: ${c.logFile})`)),
       );
       const outcome = yield* awaitRunEnd(network, report, dead);
+      // The processes' states are not reachable from here: invariants 1 to 5 on the log.
+      const invariants = yield* checkRun(network);
       if (logOut !== undefined) {
         writeFileSync(logOut, yield* log.exportJsonl());
         writeFileSync(networkFileOf(logOut), encodeNetwork(network));
         yield* Console.log(`event log: ${logOut}`);
       }
-      return { summary: summarize(report), outcome, runDir };
+      return { summary: summarize(report), outcome, runDir, invariants };
     }).pipe(Effect.provide(KafkaEventLog.layer({ brokers: bootstrap, clientId: "orchestrator" })));
   }).pipe(Effect.scoped);

@@ -1,4 +1,4 @@
-import { Effect, Layer, TestClock, TestContext } from "effect";
+import { Effect, Either, Layer, Logger, LogLevel, TestClock, TestContext } from "effect";
 import { runService } from "@zk-testnet/actors";
 import { EmbeddedEventLog, EventLog, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
 import { slotStart, type NetworkConfig } from "@zk-testnet/network";
@@ -8,6 +8,8 @@ import { definition as l1Settlement } from "@zk-testnet/l1-settlement";
 import { definition as proverPool } from "@zk-testnet/prover-pool";
 import { definition as sequencer } from "@zk-testnet/sequencer";
 import { definition as vrfBeacon } from "@zk-testnet/vrf-beacon";
+import { checkJsonl, type InvariantReport } from "@zk-testnet/testkit";
+import { replayHashes } from "./check.ts";
 import { injectFaults, type FaultStep } from "./faults.ts";
 import { MONITORED_TOPICS } from "./monitor.ts";
 import { emptyReport, observe, summarize, type Summary } from "./report.ts";
@@ -18,6 +20,8 @@ export interface SimulationResult {
   readonly events: readonly ProtocolEvent[];
   readonly jsonl: string;
   readonly endTime: number;
+  /** The six invariants checked on the log, replay of every service included. */
+  readonly invariants: InvariantReport;
 }
 
 /** Lets every fiber that can run, run (the embedded log and the hosts use no timers of their own). */
@@ -34,7 +38,8 @@ export const simulate = (network: NetworkConfig, faults: readonly FaultStep[] = 
     const log = yield* EventLog;
     yield* log.createTopics(protocolTopicSpecs);
     const services = [l1Settlement, aggregator, proverPool, vrfBeacon, sequencer];
-    for (const def of services) yield* runService(def(network) as never);
+    const handles = [];
+    for (const def of services) handles.push(yield* runService(def(network) as never));
     if (faults.length > 0) yield* Effect.forkScoped(injectFaults(network, faults));
     const windowMs = network.params.provingWindowEpochs * network.params.epochSlots * network.params.slotMs;
     const end = slotStart(network, network.slots) + windowMs + network.params.slotMs;
@@ -54,5 +59,15 @@ export const simulate = (network: NetworkConfig, faults: readonly FaultStep[] = 
     events.sort((a, b) => a.time - b.time);
     const report = emptyReport();
     for (const e of events) observe(report, e);
-    return { summary: summarize(report), events, jsonl: yield* log.exportJsonl(), endTime: yield* TestClock.currentTimeMillis } satisfies SimulationResult;
-  }).pipe(Effect.scoped, Effect.provide(Layer.fresh(EmbeddedEventLog.layer())), Effect.provide(TestContext.TestContext));
+    const jsonl = yield* log.exportJsonl();
+    const replayed = yield* replayHashes(network, handles as never);
+    const invariants = checkJsonl(jsonl, network, { replayCheck: () => replayed });
+    if (Either.isLeft(invariants)) return yield* Effect.die(invariants.left);
+    return { summary: summarize(report), events, jsonl, endTime: yield* TestClock.currentTimeMillis, invariants: invariants.right } satisfies SimulationResult;
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(Layer.fresh(EmbeddedEventLog.layer())),
+    Effect.provide(TestContext.TestContext),
+    // A simulation speaks through its log and its report.
+    Logger.withMinimumLogLevel(LogLevel.Error),
+  );

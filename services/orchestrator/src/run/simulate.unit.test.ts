@@ -15,6 +15,7 @@ describe("simulation under TestClock", () => {
       expect(run.summary.finalized).toBe(3);
       expect(run.summary.proofsAccepted).toBe(3 * 7);
     }),
+    60_000,
   );
 
   it.effect("two runs with the same seed give byte-identical logs", () =>
@@ -25,5 +26,6 @@ describe("simulation under TestClock", () => {
       const c = yield* simulate(network("sim-3"));
       expect(sha(c.jsonl)).not.toBe(sha(a.jsonl));
     }),
+    60_000,
   );
 });
