@@ -12,11 +12,11 @@ const serve = (config: ProverPoolConfig) =>
   Effect.gen(function* () {
     // Topics are created by `testnet up`; creating the missing ones here lets the process start first.
     yield* (yield* EventLog).createTopics(protocolTopicSpecs);
-    yield* runProverPool(config.network);
+    yield* runProverPool(config.network, undefined, config.shard);
     return yield* Effect.never;
   }).pipe(
     Effect.scoped,
-    Effect.provide(KafkaEventLog.layer({ brokers: config.brokers, clientId: SERVICE_NAME })),
+    Effect.provide(KafkaEventLog.layer({ brokers: config.brokers, clientId: config.shard?.name ?? SERVICE_NAME })),
     // A failure (no broker within the connect budget, say) reaches the log file too.
     Effect.tapErrorCause((cause) => Effect.logFatal("stopped", cause)),
     Effect.provide(PinoLogging.layer(makePino({ format: config.logFormat, ...(config.logFile === undefined ? {} : { file: config.logFile }) }), SERVICE_NAME)),

@@ -44,18 +44,32 @@ export const proveTwiceWith = (keys: ReadonlyMap<string, ProverKey>) =>
 /** The `warn` actor: a warning in the service's log (only live: a replay runs no action). Its answer is not a machine event. */
 export const warnActor = (input: WarnInput) => Effect.logWarning(input.message).pipe(Effect.as({ type: "warned" } as const));
 
-export const definition = (network: NetworkConfig): ServiceDefinition<typeof machine> => ({
-  name: SERVICE_NAME,
+/**
+ * A pool may run as several processes, each with some of the network's provers (a shard): it
+ * then has a name of its own (its event source and consumer group) and only those provers.
+ */
+export interface PoolShard {
+  readonly name: string;
+  readonly provers: readonly string[];
+}
+
+export const shardNetwork = (network: NetworkConfig, shard?: PoolShard): NetworkConfig =>
+  shard === undefined ? network : { ...network, provers: network.provers.filter((p) => shard.provers.includes(p.id)) };
+
+export const definition = (network: NetworkConfig, shard?: PoolShard): ServiceDefinition<typeof machine> => ({
+  name: shard?.name ?? SERVICE_NAME,
   machine,
-  input: { network },
+  input: { network: shardNetwork(network, shard) },
   inputs: INPUT_TOPICS,
   accepts: (event) => foldedTypes.has(event.type),
   actors: { prove: proveWith(proverKeys(network)), proveTwice: proveTwiceWith(proverKeys(network)), warn: warnActor },
 });
 
 /** Runs the prover pool until its scope closes; initial faults of the network config it cannot apply are logged as warnings. */
-export const runProverPool = (network: NetworkConfig, options?: HostOptions) =>
+export const runProverPool = (network: NetworkConfig, options?: HostOptions, shard?: PoolShard) =>
   Effect.gen(function* () {
-    for (const problem of initialFaultProblems(network)) yield* Effect.logWarning(`${problem}: ignored`).pipe(Effect.annotateLogs({ service: SERVICE_NAME }));
-    return yield* runService(definition(network), options);
+    for (const problem of initialFaultProblems(shardNetwork(network, shard))) {
+      yield* Effect.logWarning(`${problem}: ignored`).pipe(Effect.annotateLogs({ service: shard?.name ?? SERVICE_NAME }));
+    }
+    return yield* runService(definition(network, shard), options);
   });

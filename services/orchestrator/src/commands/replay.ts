@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { Console, Effect, Either, Layer } from "effect";
 import { replayState, type ServiceDefinition } from "@zk-testnet/actors";
 import type { AnyStateMachine } from "xstate";
-import { EmbeddedEventLog, EventLog, protocolCodec } from "@zk-testnet/event-log";
+import { EmbeddedEventLog, EventLog, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
 import { decodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { definition as aggregator } from "@zk-testnet/aggregator";
 import { definition as l1Settlement } from "@zk-testnet/l1-settlement";
@@ -45,6 +45,8 @@ export const replayCommand = (argv: readonly string[]) =>
 export const replayLog = (jsonl: string, network: NetworkConfig) =>
     Effect.gen(function* () {
       const log = yield* EventLog;
+      // Every topic of the catalogue, also those the run left empty (an export holds only records).
+      yield* log.createTopics(protocolTopicSpecs);
       const records = yield* log.importJsonl(jsonl);
       const services = [];
       const definitions: readonly ServiceDefinition<AnyStateMachine>[] = [sequencer, vrfBeacon, proverPool, aggregator, l1Settlement].map(

@@ -17,7 +17,8 @@ export const SERVICES = ["l1-settlement", "aggregator", "prover-pool", "vrf-beac
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface ServiceProcess {
-  readonly name: ServiceName;
+  /** The process's name: a service, or a shard of the prover pool (`prover-pool-2`). */
+  readonly name: string;
   readonly child: ChildProcess;
   readonly logFile: string;
   exit?: string;
@@ -35,12 +36,12 @@ const stopChild = (p: ServiceProcess) =>
   });
 
 /** Starts one service as its own Node process, logging to its own file; stopped with the scope. */
-export const startServiceProcess = (name: ServiceName, env: Record<string, string>, runDir: string) =>
+export const startServiceProcess = (name: string, env: Record<string, string>, runDir: string, service: ServiceName = name as ServiceName) =>
   Effect.acquireRelease(
     Effect.sync(() => {
       const logFile = join(runDir, `${name}.log`);
       const out = openSync(join(runDir, `${name}.stdout`), "a");
-      const child = spawn(process.execPath, [join(repoRoot, "services", name, "src/main.ts")], {
+      const child = spawn(process.execPath, [join(repoRoot, "services", service, "src/main.ts")], {
         env: { ...process.env, ...env, ZKT_LOG_FILE: logFile },
         stdio: ["ignore", out, out],
       });
@@ -61,10 +62,14 @@ export const startServiceProcess = (name: ServiceName, env: Record<string, strin
 /** What a test (or the fault injector) can do to a running kafka-mode testnet. */
 export interface ProcessControl {
   readonly brokers: readonly string[];
-  /** SIGKILL a service process and wait until it is gone. */
-  readonly kill: (name: ServiceName) => Effect.Effect<void>;
-  /** Start a service process again (after kill); it rebuilds its state by replay. */
-  readonly restart: (name: ServiceName) => Effect.Effect<void>;
+  /** The names of the running processes (services, and prover-pool shards `prover-pool-N`). */
+  readonly processes: () => readonly string[];
+  /** The provers a prover-pool shard runs. */
+  readonly proversOf: (name: string) => readonly string[];
+  /** SIGKILL a process and wait until it is gone. */
+  readonly kill: (name: string) => Effect.Effect<void>;
+  /** Start a process again (after kill); it rebuilds its state by replay. */
+  readonly restart: (name: string) => Effect.Effect<void>;
   readonly report: RunReport;
 }
 
@@ -75,6 +80,8 @@ export interface ProcessRunOptions {
   /** Runs beside the testnet once every process is started (a fault schedule, a test). */
   readonly during?: (control: ProcessControl) => Effect.Effect<void>;
   readonly faults?: readonly FaultStep[];
+  /** Run the prover pool as this many processes, the provers dealt round-robin (default 1). */
+  readonly proverProcesses?: number;
 }
 
 export const runProcesses = (requested: NetworkConfig, options: ProcessRunOptions = {}) =>
@@ -95,13 +102,31 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
       yield* log.createTopics(protocolTopicSpecs);
       const report = yield* followRun(`orchestrator-${network.seed}-${Date.now()}`);
       const env = { ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: bootstrap.join(","), ZKT_LOG_FORMAT: logFormat };
-      const children = new Map<ServiceName, ServiceProcess>();
-      for (const name of SERVICES) children.set(name, yield* startServiceProcess(name, env, runDir));
+      const children = new Map<string, ServiceProcess>();
+      const envOf = new Map<string, Record<string, string>>();
+      const serviceOf = new Map<string, ServiceName>();
+      const shards = Math.max(1, options.proverProcesses ?? 1);
+      for (const service of SERVICES) {
+        if (service === "prover-pool" && shards > 1) {
+          for (let k = 0; k < shards; k++) {
+            const ids = network.provers.filter((_, i) => i % shards === k).map((p) => p.id);
+            const name = `prover-pool-${k + 1}`;
+            envOf.set(name, { ...env, ZKT_PROVERS: ids.join(","), ZKT_SHARD: name });
+            serviceOf.set(name, service);
+          }
+        } else {
+          envOf.set(service, env);
+          serviceOf.set(service, service);
+        }
+      }
+      for (const [name, e] of envOf) children.set(name, yield* startServiceProcess(name, e, runDir, serviceOf.get(name)!));
       const scope = yield* Effect.scope;
-      const stoppedOnPurpose = new Set<ServiceName>();
+      const stoppedOnPurpose = new Set<string>();
       const control: ProcessControl = {
         brokers: bootstrap,
         report,
+        processes: () => [...children.keys()],
+        proversOf: (name) => envOf.get(name)?.["ZKT_PROVERS"]?.split(",") ?? (name === "prover-pool" ? network.provers.map((p) => p.id) : []),
         kill: (name) =>
           Effect.gen(function* () {
             const p = children.get(name)!;
@@ -114,12 +139,12 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
           }),
         restart: (name) =>
           Effect.gen(function* () {
-            const p = yield* startServiceProcess(name, env, runDir).pipe(Scope.extend(scope));
+            const p = yield* startServiceProcess(name, envOf.get(name) ?? env, runDir, serviceOf.get(name) ?? (name as ServiceName)).pipe(Scope.extend(scope));
             children.set(name, p);
             stoppedOnPurpose.delete(name);
           }),
       };
-      yield* Console.log(`services: ${SERVICES.join(", ")} (one process each); logs in ${runDir}`);
+      yield* Console.log(`services: ${[...children.keys()].join(", ")} (one process each); logs in ${runDir}`);
       yield* Console.log(`beacon: http://127.0.0.1:${network.beacon.port}${network.beacon.basePath}`);
       if (options.during !== undefined) yield* Effect.forkIn(options.during(control), scope);
       if (options.faults !== undefined && options.faults.length > 0) yield* Effect.forkIn(injectFaults(network, options.faults), scope);
