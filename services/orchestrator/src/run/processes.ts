@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, closeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Console, Context, Duration, Effect, Layer, Scope } from "effect";
-import { EventLog, KafkaEventLog, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { appendEvents, EventLog, KafkaEventLog, protocolTopicSpecs, type EventLogApi } from "@zk-testnet/event-log";
+import { makeEvent, type Slot } from "@zk-testnet/protocol";
 import { KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { networkFileOf } from "../commands/replay.ts";
@@ -59,6 +60,28 @@ export const startServiceProcess = (name: string, env: Record<string, string>, r
  * `testnet up --mode kafka`: a Kafka broker (unless brokers are given), the catalogue's topics,
  * and each service as its own process. Everything it started stops with it, Ctrl-C included.
  */
+/** Appends FaultInjected { crash } for each prover of a killed process, at the current slot. */
+const recordCrash = (log: EventLogApi, network: NetworkConfig, provers: readonly string[], kill: number) =>
+  Effect.gen(function* () {
+    const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
+    const slot = Math.max(0, Math.floor((now - network.genesisMs) / network.params.slotMs));
+    const events = [];
+    for (const [i, target] of provers.entries()) {
+      events.push(
+        yield* makeEvent({
+          type: "FaultInjected",
+          source: "orchestrator",
+          causationId: null,
+          position: 1_000_000 + kill * 1_000 + i,
+          correlationId: `kill-${kill}`,
+          slot: slot as Slot,
+          payload: { fault: "crash", target, params: { via: "SIGKILL" } },
+        } as never),
+      );
+    }
+    yield* appendEvents(log, events as never);
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not record the crash of ${provers.join(", ")}: ${error._tag}`)));
+
 /** What a test (or the fault injector) can do to a running kafka-mode testnet. */
 export interface ProcessControl {
   readonly brokers: readonly string[];
@@ -122,6 +145,7 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
       for (const [name, e] of envOf) children.set(name, yield* startServiceProcess(name, e, runDir, serviceOf.get(name)!));
       const scope = yield* Effect.scope;
       const stoppedOnPurpose = new Set<string>();
+      let killCount = 0;
       const control: ProcessControl = {
         brokers: bootstrap,
         report,
@@ -131,6 +155,9 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
           Effect.gen(function* () {
             const p = children.get(name)!;
             stoppedOnPurpose.add(name);
+            // What is done to the run is in its log: a killed pool's provers crashed.
+            const provers = envOf.get(name)?.["ZKT_PROVERS"]?.split(",") ?? (name === "prover-pool" ? network.provers.map((x) => x.id) : []);
+            if (provers.length > 0) yield* recordCrash(log, network, provers, killCount++);
             p.child.kill("SIGKILL");
             yield* Effect.async<void>((resume) => {
               if (p.exit !== undefined) return resume(Effect.void);
