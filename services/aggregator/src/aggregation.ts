@@ -66,9 +66,6 @@ export const initialContext = (input: AggregatorInput): AggregatorContext => ({ 
 
 const unchanged = (context: AggregatorContext): Decision => ({ context, drafts: [] });
 
-/** The stake a prover registered with (before any change). */
-const registeredStake = (p: RegisteredProver): bigint => p.registeredStake ?? p.stake;
-
 /**
  * The eligible set of a block proposed in `slot`: registered provers with at least the
  * minimum stake, registered no later than the first slot of the block's epoch, and not
@@ -78,16 +75,9 @@ export const eligibleSet = (context: AggregatorContext, slot: number): readonly 
   const { params } = context.config;
   const epoch = epochOf(params, slot as Slot);
   const start = epochStartSlot(params, epoch);
-  // The registry as it stood at the epoch's first slot: later changes (a slash mid-epoch) do not count.
-  const stakeAtStart = (p: RegisteredProver): bigint => {
-    let stake = registeredStake(p);
-    for (const [changeSlot, value] of p.stakeChanges ?? []) if (changeSlot <= start) stake = value;
-    return stake;
-  };
   return Object.entries(context.registry)
-    .map(([prover, p]) => [prover, p, stakeAtStart(p)] as const)
-    .filter(([prover, p, stake]) => stake >= params.minimumStake && p.registeredSlot <= start && (context.ejected[prover] ?? Number.POSITIVE_INFINITY) > epoch)
-    .map(([prover, , stake]) => ({ prover: prover as ProverId, stake }));
+    .filter(([prover, p]) => p.stake >= params.minimumStake && p.registeredSlot <= start && (context.ejected[prover] ?? Number.POSITIVE_INFINITY) > epoch)
+    .map(([prover, p]) => ({ prover: prover as ProverId, stake: p.stake }));
 };
 
 /** Opens a pending block's tree once its round and an eligible set are in; otherwise keeps it waiting. */
@@ -160,7 +150,7 @@ const onBeaconRound = (context: AggregatorContext, event: EventOf<"BeaconRound">
 const onProverRegistered = (context: AggregatorContext, event: EventOf<"ProverRegistered">): Decision => {
   const { prover, stake, publicKey } = event.payload;
   if (context.registry[prover] !== undefined) return unchanged(context);
-  const registry = { ...context.registry, [prover]: { publicKey, stake, registeredSlot: event.slot, registeredStake: stake } };
+  const registry = { ...context.registry, [prover]: { publicKey, stake, registeredSlot: event.slot } };
   return retryPending({ ...context, registry }, event);
 };
 
@@ -168,10 +158,7 @@ const onStakeChanged = (context: AggregatorContext, event: EventOf<"StakeChanged
   const { prover, stake } = event.payload;
   const registered = context.registry[prover];
   if (registered === undefined || registered.stake === stake) return unchanged(context);
-  const registry = {
-    ...context.registry,
-    [prover]: { ...registered, stake, registeredStake: registeredStake(registered), stakeChanges: [...(registered.stakeChanges ?? []), [event.slot, stake] as const] },
-  };
+  const registry = { ...context.registry, [prover]: { ...registered, stake } };
   return retryPending({ ...context, registry }, event);
 };
 

@@ -412,14 +412,3 @@ describe("aggregator: replay", () => {
     expect(draftsOf(publishedBy(actions as never), "SubmitRoot")[0]?.payload).toEqual(log[lastRoot]?.payload);
   });
 });
-
-describe("aggregator: eligibility snapshot", () => {
-  // Regression (found by the invariant checker in a kafka-mode run): a prover slashed below the
-  // minimum in the middle of an epoch was left out of later blocks of that same epoch.
-  it("reads stakes as they stood at the epoch's first slot, not as they are now", () => {
-    const min = network.params.minimumStake;
-    const snapshot = given([registered("a", min * 2n), registered("b", min), stakeChanged("b", min / 2n, -(min / 2n), { time: 3_000, slot: 3 })]);
-    expect(eligibleSet(snapshot.context, 4).map((p) => p.prover).sort()).toEqual(["a", "b"]);
-    expect(eligibleSet(snapshot.context, network.params.epochSlots).map((p) => p.prover)).toEqual(["a"]);
-  });
-});

@@ -10,10 +10,6 @@ export interface RegisteredProver {
   readonly stake: bigint;
   /** The slot of its ProverRegistered: it is eligible for blocks of epochs that start at or after it. */
   readonly registeredSlot: number;
-  /** The stake it registered with. */
-  readonly registeredStake?: bigint;
-  /** Stake changes after registration, [slot, stake] in order: eligibility reads the stake at an epoch's start. */
-  readonly stakeChanges?: readonly (readonly [number, bigint])[];
 }
 
 export type Submission = PayloadOf<"ProofSubmitted">;
