@@ -1,4 +1,4 @@
-import type { EventType, PayloadOf } from "@zk-testnet/protocol";
+import type { EventType, PayloadOf, ProtocolEvent } from "@zk-testnet/protocol";
 
 /**
  * The actions a service machine asks its host to carry out. The machine stays pure: it names
@@ -41,6 +41,52 @@ export interface RunParams {
   readonly at?: number;
 }
 
+/** Append these already made events again, ids and all (after a HostPublishFailed): readers drop a copy by id. */
+export interface RepublishParams {
+  readonly events: readonly ProtocolEvent[];
+  /** How many times the batch has failed so far. */
+  readonly attempt: number;
+}
+
+/**
+ * Sent by the host when a publish (or republish) could not be appended within its retry
+ * budget (exponential backoff with jitter, capped, bounded in total): a typed failure the
+ * machine decides about, instead of a crashed step. `events` are the outputs, made, not lost.
+ */
+export interface HostPublishFailed {
+  readonly type: "host.publishFailed";
+  /** The id of the first event: names the failed batch. */
+  readonly id: string;
+  readonly events: readonly ProtocolEvent[];
+  /** The event log's error tag and message. */
+  readonly error: string;
+  /** How many times this batch has failed. */
+  readonly attempt: number;
+  /** Clock time of the failure, ms. */
+  readonly now: number;
+}
+
+/** A machine's own timer event to append a failed batch again (see republishLater). */
+export interface HostRepublish {
+  readonly type: "host.republish";
+  readonly id: string;
+  readonly events: readonly ProtocolEvent[];
+  readonly attempt: number;
+}
+
+/** How long a machine waits before appending a failed batch again: the log's own retry budget is already spent. */
+export const REPUBLISH_AFTER_MS = 1_000;
+
+/**
+ * The usual answer to HostPublishFailed: schedule the same batch again `delayMs` later (a
+ * machine raises it on its `host.republish` as a `republish` action). Nothing is dropped.
+ */
+export const republishLater = (failed: HostPublishFailed, delayMs: number): ScheduleParams<HostRepublish> => ({
+  id: `republish:${failed.id}`,
+  at: failed.now + delayMs,
+  event: { type: "host.republish", id: failed.id, events: failed.events, attempt: failed.attempt },
+});
+
 /** Sent by the host once replay is done (and at a first start): re-arm timers and pending work. */
 export interface HostStarted {
   readonly type: "host.started";
@@ -60,6 +106,6 @@ export interface HostInput<E> {
   readonly event: E;
 }
 
-export type HostEvent = HostStarted | HostActorFailed;
+export type HostEvent = HostStarted | HostActorFailed | HostPublishFailed;
 
-export const hostActionTypes = ["publish", "schedule", "cancel", "run"] as const;
+export const hostActionTypes = ["publish", "republish", "schedule", "cancel", "run"] as const;

@@ -2,7 +2,7 @@ import { Clock, Deferred, Duration, Effect, Fiber, Queue, type Scope } from "eff
 import { transition, initialTransition, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from "xstate";
 import { appendEvents, EventLog, protocolCodec, retrySchedule, type DedupeStore, type EventLogError, type Subscription } from "@zk-testnet/event-log";
 import { makeEvent, type EventId, type ProtocolEvent, type Slot } from "@zk-testnet/protocol";
-import type { CancelParams, HostActorFailed, HostInput, HostStarted, PublishParams, RunParams, ScheduleParams } from "./host-actions.ts";
+import type { CancelParams, HostActorFailed, HostInput, HostPublishFailed, HostStarted, PublishParams, RepublishParams, RunParams, ScheduleParams } from "./host-actions.ts";
 import { canonicalJson, sha256Hex } from "./json.ts";
 import { restoreState, type SnapshotStore } from "./snapshots.ts";
 
@@ -67,19 +67,27 @@ export const foldEvents = <M extends AnyStateMachine>(
   return snapshot;
 };
 
+/** Which records of the input topics to read, by a consumer group's committed offsets. */
+interface InputSelection {
+  readonly group: string;
+  /** `handled`: before the committed offsets (what the group handled); `pending`: from them on. */
+  readonly part: "handled" | "pending";
+}
+
 /**
  * Reads the input topics and orders their events as they happened (time, then topic order,
- * then offset). With `upTo` (a consumer group), only what that group committed: what it
- * handled before; the rest it has yet to handle, live.
+ * then offset). With a selection, only what a consumer group handled before (committed), or
+ * only what it has yet to handle.
  */
-const readInputs = (definition: ServiceDefinition<AnyStateMachine>, seen: ReadonlySet<string>, upTo?: string) =>
+const readInputs = (definition: ServiceDefinition<AnyStateMachine>, seen: ReadonlySet<string>, selection?: InputSelection) =>
   Effect.gen(function* () {
     const log = yield* EventLog;
     const entries: { event: ProtocolEvent; topic: number; partition: number; offset: number }[] = [];
     for (const [topicIndex, topic] of definition.inputs.entries()) {
-      const committed = upTo === undefined ? undefined : yield* log.committed(upTo, topic);
+      const committed = selection === undefined ? undefined : yield* log.committed(selection.group, topic);
       for (const record of yield* log.read(topic)) {
-        if (committed !== undefined && record.offset >= (committed.get(record.partition) ?? 0)) continue;
+        const unhandled = committed !== undefined && record.offset >= (committed.get(record.partition) ?? 0);
+        if (committed !== undefined && unhandled !== (selection?.part === "pending")) continue;
         const decoded = protocolCodec.decode(record.value);
         if (decoded._tag === "Left" || seen.has(decoded.right.id)) continue;
         if (definition.accepts !== undefined && !definition.accepts(decoded.right)) continue;
@@ -115,7 +123,7 @@ export const runService = <M extends AnyStateMachine>(
         : (initialTransition(machine, definition.input as never)[0] as SnapshotFrom<M>);
     // What the service handled before (its group's committed offsets) is replayed silently;
     // what it never handled is delivered live by the subscription below, actions and all.
-    const backlog = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, name);
+    const backlog = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, { group: name, part: "handled" });
     snapshot = foldEvents(machine, snapshot, backlog);
     for (const e of backlog) seen.add(e.id);
     const dedupe: DedupeStore = { has: (id) => seen.has(id), add: (id) => void seen.add(id) };
@@ -136,6 +144,10 @@ export const runService = <M extends AnyStateMachine>(
     }
     const timers = new Map<string, Timer>();
     let timerSeq = 0;
+    // Opened once what arrived while the service was down has been handled: a deadline that
+    // passed meanwhile must not fire before the proof that beat it is read.
+    const timersOpen = yield* Deferred.make<void>();
+    let timersOpened = false;
     let timerFiber: Fiber.RuntimeFiber<void, never> | undefined;
     const earliest = (): Timer | undefined => {
       let best: Timer | undefined;
@@ -152,12 +164,27 @@ export const runService = <M extends AnyStateMachine>(
         }),
       );
     const timerLoop: Effect.Effect<void> = Effect.gen(function* () {
+      // Awaited only until opened: a live service's timers keep their place among equal-time steps.
+      if (!timersOpened) yield* Deferred.await(timersOpen);
       for (let next = earliest(); next !== undefined; next = earliest()) {
         const now = yield* Clock.currentTimeMillis;
         if (next.at > now) yield* Effect.sleep(Duration.millis(next.at - now));
         else yield* fire(next);
       }
     });
+
+    // A batch that cannot be appended within the retry budget goes back to the machine as a
+    // typed event (queued behind the current step), never as a crashed step.
+    const append = (events: readonly ProtocolEvent[], attempt: number) =>
+      Effect.gen(function* () {
+        const result = yield* appendEvents(log, events).pipe(Effect.retry({ schedule: retrySchedule("30 seconds") }), Effect.either);
+        if (result._tag === "Right" || events.length === 0) return;
+        const first = events[0]!.id;
+        const error = `${result.left._tag}: ${"message" in result.left ? String(result.left.message) : ""}`.slice(0, 500);
+        yield* Effect.logWarning("append failed after retries; the machine decides").pipe(Effect.annotateLogs({ batch: first, events: events.length, attempt, error }));
+        const failed: HostPublishFailed = { type: "host.publishFailed", id: first, events, error, attempt, now: yield* Clock.currentTimeMillis };
+        yield* Queue.offer(steps, { event: failed, cause: timerCause(name, `publish-failed:${first}:${attempt}`), done: yield* Deferred.make<void>() });
+      });
 
     const execute = (actions: readonly { type: string; params: unknown }[], cause: EventId) =>
       Effect.gen(function* () {
@@ -181,7 +208,12 @@ export const runService = <M extends AnyStateMachine>(
                 );
               }
               // One batch: the outputs of a step share a request and keep their order.
-              yield* appendEvents(log, events).pipe(Effect.retry({ schedule: retrySchedule("30 seconds") }));
+              yield* append(events, 1);
+              break;
+            }
+            case "republish": {
+              const p = action.params as RepublishParams;
+              yield* append(p.events, p.attempt + 1);
               break;
             }
             case "schedule": {
@@ -239,6 +271,18 @@ export const runService = <M extends AnyStateMachine>(
     const started = yield* Deferred.make<void>();
     yield* Queue.offer(steps, { event: { type: "host.started", now } satisfies HostStarted, cause: timerCause(name, `started:${backlog.length}`), done: started });
     yield* Deferred.await(started);
+
+    // What arrived while it was down (after its committed offsets) is handled live, actions and
+    // all, before any timer runs; the subscription then skips it by id.
+    const pending = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, { group: name, part: "pending" });
+    for (const event of pending) {
+      seen.add(event.id);
+      const done = yield* Deferred.make<void>();
+      yield* Queue.offer(steps, { event: { type: "input", event } satisfies HostInput<ProtocolEvent>, cause: event.id, done });
+      yield* Deferred.await(done);
+    }
+    timersOpened = true;
+    yield* Deferred.succeed(timersOpen, undefined);
 
     const subscription = yield* log.subscribe({
       group: name,

@@ -1,15 +1,26 @@
 import { describe, expect, it } from "@effect/vitest";
-import { Effect, Layer, TestClock } from "effect";
+import { Effect, Layer, Ref, TestClock } from "effect";
 import { assign, enqueueActions, setup } from "xstate";
-import { EmbeddedEventLog, EventLog, appendEvent, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { ConnectionLost, EmbeddedEventLog, EventLog, appendEvent, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
 import { makeEvent, type BlockNumber, type Hash, type ProtocolEvent, type Slot, type TxCount } from "@zk-testnet/protocol";
-import type { HostInput, HostStarted, OutputDraft, PublishParams, ScheduleParams } from "./host-actions.ts";
+import {
+  REPUBLISH_AFTER_MS,
+  republishLater,
+  type HostInput,
+  type HostPublishFailed,
+  type HostRepublish,
+  type HostStarted,
+  type OutputDraft,
+  type PublishParams,
+  type RepublishParams,
+  type ScheduleParams,
+} from "./host-actions.ts";
 import { runService } from "./host.ts";
 import { memorySnapshots } from "./snapshots.ts";
 
 // A toy service: finalizes every proposed block 1 s after it saw it. It folds its own outputs
 // (BlockFinalized) so a replay knows what was finalized, and re-arms the rest when started.
-type ToyEvent = HostInput<ProtocolEvent> | HostStarted | { type: "finalize"; block: number; slot: number };
+type ToyEvent = HostInput<ProtocolEvent> | HostStarted | HostPublishFailed | HostRepublish | { type: "finalize"; block: number; slot: number };
 interface ToyContext {
   /** block -> [slot, proposal time] */
   readonly proposed: Record<string, readonly [number, number]>;
@@ -20,6 +31,7 @@ const toy = setup({
   types: { context: {} as ToyContext, events: {} as ToyEvent },
   actions: {
     publish: (_, _params: PublishParams) => undefined,
+    republish: (_, _params: RepublishParams) => undefined,
     schedule: (_, _params: ScheduleParams) => undefined,
   },
 }).createMachine({
@@ -66,6 +78,8 @@ const toy = setup({
         },
       ],
     },
+    "host.publishFailed": { actions: { type: "schedule", params: ({ event }) => republishLater(event, REPUBLISH_AFTER_MS) } },
+    "host.republish": { actions: { type: "republish", params: ({ event }) => ({ events: event.events, attempt: event.attempt }) } },
     // After a replay nothing is scheduled: re-arm every block not finalized yet.
     "host.started": {
       actions: enqueueActions(({ context, enqueue }) => {
@@ -161,6 +175,49 @@ describe("service host", () => {
       expect(service.replayed).toBe(0);
       const snap = (yield* service.snapshot) as unknown as { context: ToyContext };
       expect(Object.keys(snap.context.proposed).sort()).toEqual(["1", "2", "3"]);
+    }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
+  );
+
+  it.scoped("an append whose retries are spent reaches the machine as host.publishFailed; its republish appends the same events, once", () =>
+    Effect.gen(function* () {
+      const inner = yield* EventLog;
+      yield* inner.createTopics(protocolTopicSpecs);
+      // The log the service sees refuses every append while the outage lasts.
+      const down = yield* Ref.make(false);
+      const refused = yield* Ref.make(0);
+      const refuse = Effect.zipRight(Ref.update(refused, (n) => n + 1), Effect.fail(new ConnectionLost({ message: "broker unreachable" })));
+      const flaky: typeof EventLog.Service = {
+        ...inner,
+        append: (topic, key, value) => Effect.flatMap(Ref.get(down), (d) => (d ? refuse : inner.append(topic, key, value))),
+        appendBatch: (records) => Effect.flatMap(Ref.get(down), (d) => (d ? refuse : inner.appendBatch(records))),
+      };
+      const service = yield* runService(toyService).pipe(Effect.provideService(EventLog, flaky));
+      yield* appendEvent(inner, yield* propose(7));
+      yield* drain;
+      yield* service.idle;
+      yield* Ref.set(down, true);
+      // Finalize at +1 s; the append then retries (backoff on the Clock) until its 30 s budget is spent.
+      for (let i = 0; i < 40; i++) {
+        yield* TestClock.adjust("1 second");
+        yield* drain;
+      }
+      expect(yield* Ref.get(refused)).toBeGreaterThan(3);
+      expect(yield* finalizedIn(inner)).toEqual([]);
+      const state = (yield* service.snapshot) as unknown as { context: ToyContext };
+      // The machine went on: it decided (block 7 finalized in its state) and the service is alive.
+      expect(state.context.finalized).toEqual([7]);
+      // Without the machine's answer to host.publishFailed the batch would be gone for good;
+      // the log comes back, and the republish the machine scheduled appends it.
+      yield* Ref.set(down, false);
+      for (let i = 0; i < 5; i++) {
+        yield* TestClock.adjust("1 second");
+        yield* drain;
+      }
+      yield* service.idle;
+      const finalized = yield* finalizedIn(inner);
+      expect(finalized.map((e) => e.payload)).toEqual([{ block: 7, slot: 7 }]);
+      // The same event as a first-time append would have written: its id derives from the finalize step.
+      expect(finalized[0]?.causationId).not.toBeNull();
     }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
   );
 });

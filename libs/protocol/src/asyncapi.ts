@@ -24,6 +24,7 @@ const keyDescriptions: { readonly [K in KeyKind]: string } = {
   block: "the block number, in decimal",
   prover: "the prover id",
   round: "the round number, in decimal",
+  epoch: "the epoch number, in decimal",
   "fault-target": "the fault's target",
 };
 

@@ -8,6 +8,7 @@ import { BlockProposed } from "./events/sequencer.ts";
 import {
   BlockFinalized,
   BlockReorgedOut,
+  EpochStarted,
   ProverEjected,
   ProverRegistered,
   ProverSlashed,
@@ -36,6 +37,7 @@ export const eventSchemas = {
   ProverSlashed,
   UncleRewardPaid,
   ProverEjected,
+  EpochStarted,
   FaultInjected,
   FaultHealed,
   RegisterProver,
@@ -75,6 +77,7 @@ export const ProtocolEvent = Schema.Union(
   ProverSlashed,
   UncleRewardPaid,
   ProverEjected,
+  EpochStarted,
   FaultInjected,
   FaultHealed,
   RegisterProver,

@@ -6,8 +6,8 @@ export const services = ["sequencer", "vrf-beacon", "prover-pool", "aggregator",
 export const ServiceName = Schema.Literal(...services).annotations({ identifier: "ServiceName", title: "ServiceName" });
 export type ServiceName = typeof ServiceName.Type;
 
-/** What a record's Kafka key is: the decimal block number, the prover id, the round, or the fault target. */
-export type KeyKind = "block" | "prover" | "round" | "fault-target";
+/** What a record's Kafka key is: the decimal block number, the prover id, the round, the epoch, or the fault target. */
+export type KeyKind = "block" | "prover" | "round" | "epoch" | "fault-target";
 
 /** The record key of each event type; block-keyed wherever there is a block (per-block ordering). */
 export const keyKindOf: { readonly [T in EventType]: KeyKind } = {
@@ -29,6 +29,7 @@ export const keyKindOf: { readonly [T in EventType]: KeyKind } = {
   ProverSlashed: "block",
   UncleRewardPaid: "block",
   ProverEjected: "prover",
+  EpochStarted: "epoch",
   FaultInjected: "fault-target",
   FaultHealed: "fault-target",
   RegisterProver: "prover",
@@ -59,6 +60,7 @@ export const writerOf: { readonly [T in EventType]: ServiceName } = {
   ProverSlashed: "l1-settlement",
   UncleRewardPaid: "l1-settlement",
   ProverEjected: "l1-settlement",
+  EpochStarted: "l1-settlement",
   FaultInjected: "orchestrator",
   FaultHealed: "orchestrator",
   RegisterProver: "prover-pool",
@@ -71,7 +73,7 @@ export const writerOf: { readonly [T in EventType]: ServiceName } = {
 
 /** The record key of an event, from its payload and the key kind of its type. */
 export const recordKey = (event: Pick<ProtocolEvent, "type" | "payload">): string => {
-  const payload: { readonly block?: number; readonly prover?: string; readonly round?: number; readonly target?: string } = event.payload;
+  const payload: { readonly block?: number; readonly prover?: string; readonly round?: number; readonly epoch?: number; readonly target?: string } = event.payload;
   const kind = keyKindOf[event.type];
   switch (kind) {
     case "block":
@@ -80,6 +82,8 @@ export const recordKey = (event: Pick<ProtocolEvent, "type" | "payload">): strin
       return String(payload.prover);
     case "round":
       return String(payload.round);
+    case "epoch":
+      return String(payload.epoch);
     case "fault-target":
       return String(payload.target);
     default:
@@ -163,7 +167,7 @@ export const topics = [
   {
     name: "l1.events",
     description: "What the mock L1 did: registry, stakes, finality, rewards, slashes. One partition, so the ledger has one total order.",
-    key: { kinds: ["block", "prover"], description: "The block number in decimal for block events, the prover id for registry events." },
+    key: { kinds: ["block", "prover", "epoch"], description: "The block number in decimal for block events, the prover id for registry events, the epoch for EpochStarted." },
     partitions: 1,
     eventTypes: [
       "ProverRegistered",
@@ -174,6 +178,7 @@ export const topics = [
       "ProverSlashed",
       "UncleRewardPaid",
       "ProverEjected",
+      "EpochStarted",
     ],
     writers: ["l1-settlement"],
     readers: ["sequencer", "aggregator", "prover-pool", "orchestrator"],

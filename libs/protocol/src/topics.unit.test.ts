@@ -47,6 +47,7 @@ describe("topic catalogue", () => {
       "ProverRegistered",
       "StakeChanged",
       "ProverEjected",
+      "EpochStarted",
       "FaultInjected",
       "FaultHealed",
       "RegisterProver",

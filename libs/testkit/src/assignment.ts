@@ -1,6 +1,5 @@
 import { Either } from "effect";
-import { assignedProver, assignTreeVrf, epochOf, epochStartSlot, provableNodes, type Assignment, type EligibleProver } from "@zk-testnet/mechanisms";
-import { slotStart } from "@zk-testnet/network";
+import { assignedProver, assignTreeVrf, epochOf, provableNodes, type Assignment } from "@zk-testnet/mechanisms";
 import { nodeKey, type BlockNumber, type EventOf, type ProverId, type TxCount } from "@zk-testnet/protocol";
 import type { RunLog } from "./run-log.ts";
 import { violation, type Violation } from "./violation.ts";
@@ -10,11 +9,8 @@ import { violation, type Violation } from "./violation.ts";
 // and checked against the aggregator's NodeAssigned events (the first one of each node; later
 // ones hand a missed node to a taker).
 //
-// Which stakes the eligible set weighs is read at three moments: the start of the block's
-// epoch (the protocol's rule), the time the tree could open (block and round both out), and
-// the time of the block's first NodeAssigned. The first of them whose assignment agrees with
-// the NodeAssigned events is taken; with none agreeing, the epoch start's is, and the
-// disagreement is reported.
+// The eligible set is the block's epoch's, as the L1 fixed it with EpochStarted (see
+// registry.ts); a tree assigned before its epoch started is a violation of its own.
 
 export interface BlockAssignment {
   readonly block: number;
@@ -33,36 +29,14 @@ export interface BlockAssignment {
 
 const at = (level: number, index: number): string => `${level}/${index}`;
 
-const sameSet = (a: readonly EligibleProver[], b: readonly EligibleProver[]): boolean =>
-  a.length === b.length && a.every((p, i) => p.prover === b[i]?.prover && p.stake === b[i]?.stake);
-
-const agreesWith = (assignment: Assignment, logged: ReadonlyMap<string, EventOf<"NodeAssigned">>): boolean =>
-  [...logged.values()].every((event) => assignedProver(assignment, event.payload) === event.payload.prover);
-
-const byProver = (a: EligibleProver, b: EligibleProver): number => (a.prover < b.prover ? -1 : a.prover > b.prover ? 1 : 0);
-
-/** Tree-VRF over the block's round, with the eligible set's stakes read at each moment in turn: the first that agrees with the log, else the epoch start's. */
-const recompute = (
-  log: RunLog,
-  proposed: EventOf<"BlockProposed">,
-  round: EventOf<"BeaconRound">,
-  logged: ReadonlyMap<string, EventOf<"NodeAssigned">>,
-): Assignment | undefined => {
+/** Tree-VRF over the block's round and its epoch's eligible set; undefined before the epoch started or with nobody eligible. */
+const recompute = (log: RunLog, proposed: EventOf<"BlockProposed">, round: EventOf<"BeaconRound">): Assignment | undefined => {
   const { params } = log.network;
   const { block, slot, txCount } = proposed.payload;
-  const epochStart = slotStart(log.network, epochStartSlot(params, epochOf(params, slot)));
-  const firstAssigned = Math.min(...[...logged.values()].map((e) => e.time));
-  const moments = [epochStart, Math.max(proposed.time, round.time), ...(Number.isFinite(firstAssigned) ? [firstAssigned] : [])];
-  const sets: EligibleProver[][] = [];
-  for (const moment of moments) {
-    const set = [...log.registry.eligibleAt(params, slot, moment)].sort(byProver);
-    if (!sets.some((known) => sameSet(known, set))) sets.push(set);
-  }
-  const candidates = sets.flatMap((eligible) => {
-    const result = assignTreeVrf({ randomness: round.payload.randomness, eligible, block, txCount: txCount as TxCount, weighting: params.weighting });
-    return Either.isRight(result) ? [result.right] : [];
-  });
-  return candidates.find((candidate) => agreesWith(candidate, logged)) ?? candidates[0];
+  const eligible = log.registry.eligibleFor(params, epochOf(params, slot));
+  if (eligible === undefined) return undefined;
+  const result = assignTreeVrf({ randomness: round.payload.randomness, eligible, block, txCount: txCount as TxCount, weighting: params.weighting });
+  return Either.isRight(result) ? result.right : undefined;
 };
 
 export const assignmentOf = (log: RunLog, block: number): BlockAssignment => {
@@ -75,9 +49,18 @@ export const assignmentOf = (log: RunLog, block: number): BlockAssignment => {
     }
   }
   const round = proposed === undefined ? undefined : log.roundOf(proposed.payload.slot + 1);
-  const recomputed = proposed === undefined || round === undefined ? undefined : recompute(log, proposed, round, logged);
+  const recomputed = proposed === undefined || round === undefined ? undefined : recompute(log, proposed, round);
 
   const disagreements: Violation[] = [];
+  const epoch = proposed === undefined ? undefined : epochOf(log.network.params, proposed.payload.slot);
+  const started = epoch === undefined ? undefined : log.registry.epochStart(epoch);
+  for (const event of logged.values()) {
+    if (epoch !== undefined && (started === undefined || started.position > log.position(event.id))) {
+      disagreements.push(
+        violation(1, "assigned-before-epoch", `node ${block}/${event.payload.level}/${event.payload.index} was assigned before the L1 started epoch ${epoch}: its eligible set was not fixed yet`, [event.id]),
+      );
+    }
+  }
   if (recomputed !== undefined) {
     for (const event of logged.values()) {
       const expected = assignedProver(recomputed, event.payload);

@@ -1,10 +1,12 @@
+import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import type { BlockNumber, Hash, Level, NodeIndex, ProverId, PublicKey, Timestamp } from "@zk-testnet/protocol";
+import { assignedProver, assignTreeVrf, provableNodes } from "@zk-testnet/mechanisms";
+import type { BlockNumber, Hash, Level, NodeIndex, ProverId, PublicKey, Slot, Timestamp, TxCount } from "@zk-testnet/protocol";
 import type { NetworkConfig } from "@zk-testnet/network";
 import { assignmentOf } from "./assignment.ts";
 import { checkInvariants } from "./check.ts";
 import { indexRun } from "./run-log.ts";
-import { defined, leafWithOtherSibling, nth, RunBuilder, testNetwork } from "./testing.ts";
+import { defined, leafWithOtherSibling, nth, RunBuilder, testNetwork, txHash } from "./testing.ts";
 
 // Invariants 3 and 4 on hand-built logs: each test breaks one rule and checks that it is
 // reported with the events that show it.
@@ -31,20 +33,48 @@ describe("the assignment", () => {
     expect(assignment.logged.size).toBe(7);
     expect(assignment.disagreements).toEqual([]);
   });
-  it("weighs the stakes the aggregator weighed when a slash changed them within the epoch", () => {
+  it("weighs the stakes as of the epoch's start: a slash within the epoch changes only the next epoch's assignments", () => {
     const heavy = testNetwork({ params: { slashMissedBps: 9_000 } });
     const run = new RunBuilder(heavy).genesis();
     const first = run.block(0, { missed: { level: 0, index: leafWithOtherSibling(run.plannedAssignment(0)) } });
     run.fault("crash", defined(first.slash).payload.prover, 0);
-    // The slash lands at the leaf's deadline (slot 3); blocks 4 to 7 are proposed after it, still in epoch 0.
+    const atGenesis = (block: number) => JSON.stringify(new RunBuilder(heavy).genesis().plannedAssignment(block).levels);
+    // The slash lands at the leaf's deadline (slot 3); blocks 4 to 7 are still in epoch 0, 8 to 11 in epoch 1.
     const later = [4, 5, 6, 7].map((b) => run.block(b));
-    // At least one later block of epoch 0 is assigned differently than the epoch's starting stakes would have it.
-    const atGenesis = (block: number) => {
-      const genesis = new RunBuilder(heavy).genesis();
-      return genesis.plannedAssignment(block).levels;
-    };
-    expect(later.some((b) => JSON.stringify(b.assignment.levels) !== JSON.stringify(atGenesis(b.proposed.payload.block)))).toBe(true);
+    expect(later.map((b) => JSON.stringify(b.assignment.levels))).toEqual([4, 5, 6, 7].map(atGenesis));
+    const next = [8, 9, 10, 11].map((b) => run.block(b));
+    expect(next.some((b) => JSON.stringify(b.assignment.levels) !== atGenesis(b.proposed.payload.block))).toBe(true);
     expect(checkInvariants({ network: heavy, events: run.events }).violations).toEqual([]);
+  });
+
+  it("reports a tree assigned with stakes changed within the epoch, and one assigned before its epoch started", () => {
+    const heavy = testNetwork({ params: { slashMissedBps: 9_000 } });
+    const run = new RunBuilder(heavy).genesis();
+    const first = run.block(0, { missed: { level: 0, index: leafWithOtherSibling(run.plannedAssignment(0)) } });
+    const victim = defined(first.slash).payload.prover;
+    run.fault("crash", victim, 0);
+    const txs = (block: number) => Array.from({ length: heavy.params.txPerBlock }, (_, i) => txHash(block, i));
+    run.event("BlockProposed", { block: 4 as BlockNumber, slot: 4 as Slot, txCount: heavy.params.txPerBlock as TxCount, fees: 0n, txHashes: txs(4) }, 4_000, "sequencer");
+    // What an aggregator reading current stakes would assign block 4 to.
+    const current = Either.getOrThrow(
+      assignTreeVrf({
+        randomness: run.beacon(5, 4_000).payload.randomness,
+        eligible: heavy.provers.map((p) => ({ prover: p.id, stake: run.stakeOf(p.id) })).filter((p) => p.stake >= heavy.params.minimumStake),
+        block: 4 as BlockNumber,
+        txCount: heavy.params.txPerBlock as TxCount,
+        weighting: heavy.params.weighting,
+      }),
+    );
+    const fixed = run.plannedAssignment(4);
+    const differs = provableNodes(4 as BlockNumber, heavy.params.txPerBlock as TxCount).find((n) => assignedProver(current, n) !== assignedProver(fixed, n));
+    expect(differs, `block 4 is assigned the same with ${victim} slashed`).toBeDefined();
+    const node = defined(differs);
+    const wrong = run.event("NodeAssigned", { block: 4 as BlockNumber, level: node.level, index: node.index, prover: defined(assignedProver(current, node)), deadline: 7_000 as Timestamp, publicInput: txHash(4, node.index), childProofHashes: [] }, 4_000, "aggregator");
+    expect(rules(checkInvariants({ network: heavy, events: run.events }))).toContainEqual([1, "assignment-disagrees", [wrong.id, expect.any(String)]]);
+    // Block 8's epoch has not started: no EpochStarted yet.
+    const early = run.event("NodeAssigned", { block: 8 as BlockNumber, level: 0 as Level, index: 0 as NodeIndex, prover: nth(heavy.provers, 0).id, deadline: 11_000 as Timestamp, publicInput: txHash(8, 0), childProofHashes: [] }, 8_000, "aggregator");
+    run.event("BlockProposed", { block: 8 as BlockNumber, slot: 8 as Slot, txCount: heavy.params.txPerBlock as TxCount, fees: 0n, txHashes: txs(8) }, 8_000, "sequencer");
+    expect(rules(checkInvariants({ network: heavy, events: run.events }))).toContainEqual([1, "assigned-before-epoch", [early.id]]);
   });
 });
 

@@ -6,6 +6,8 @@ import {
   assignTreeVrf,
   blockPayout,
   childrenOf,
+  epochOf,
+  epochStartSlot,
   isPadding,
   nodeDeadlineMs,
   provableNodes,
@@ -14,6 +16,7 @@ import {
   splitBlockReward,
   splitSlash,
   type Assignment,
+  type EligibleProver,
   type ProducedNode,
 } from "@zk-testnet/mechanisms";
 import { makeNetwork, slotAt, slotStart, type NetworkConfig, type NetworkOptions } from "@zk-testnet/network";
@@ -24,6 +27,7 @@ import {
   proofHash,
   recordKey,
   type BlockNumber,
+  type Epoch,
   type EventOf,
   type EventType,
   type Hash,
@@ -97,6 +101,8 @@ export class RunBuilder {
   private position = 0;
   private readonly beaconKey: Uint8Array;
   private readonly stakes = new Map<string, bigint>();
+  /** The eligible set of each epoch the builder has started (EpochStarted), as of its start. */
+  private readonly epochSets = new Map<number, EligibleProver[]>();
 
   constructor(network: NetworkConfig) {
     this.network = network;
@@ -132,6 +138,22 @@ export class RunBuilder {
     return this;
   }
 
+  /** The L1 starts `epoch` at `time`: the registry's eligible set as of now is fixed for its blocks. */
+  epochStarted(epoch: number, time: number = slotStart(this.network, epochStartSlot(this.network.params, epoch as Epoch))): EventOf<"EpochStarted"> {
+    const eligible = this.currentEligible();
+    this.epochSets.set(epoch, eligible);
+    return this.event("EpochStarted", { epoch: epoch as Epoch, slot: epochStartSlot(this.network.params, epoch as Epoch), eligible: eligible.length }, time, "l1-settlement", `epoch-${epoch}`);
+  }
+
+  private currentEligible(): EligibleProver[] {
+    const { params } = this.network;
+    return this.network.provers
+      .filter((p) => this.stakes.has(p.id))
+      .map((p) => ({ prover: p.id, stake: this.stakeOf(p.id) }))
+      .filter((p) => p.stake >= params.minimumStake)
+      .sort((a, b) => (a.prover < b.prover ? -1 : a.prover > b.prover ? 1 : 0));
+  }
+
   stakeOf(prover: string): bigint {
     return this.stakes.get(prover) ?? 0n;
   }
@@ -159,19 +181,21 @@ export class RunBuilder {
     return this.event("ProofSubmitted", { ...statement, signature, proofHash: proofHash(statement, signature) }, time, `prover-pool/${prover}`, blockCorrelationId(block as BlockNumber));
   }
 
-  /** The tree-VRF assignment block `block` will get if played now: its beacon round's randomness over the provers' current stakes. */
+  /** The tree-VRF assignment block `block` will get if played now: its beacon round's randomness over its epoch's eligible set (the current registry's if the epoch has not started). */
   plannedAssignment(block: number, txCount: number = this.network.params.txPerBlock): Assignment {
     const { params } = this.network;
     const randomness = signRound(this.beaconKey, block + 1).randomness;
-    const eligible = this.network.provers.map((p) => ({ prover: p.id, stake: this.stakeOf(p.id) })).filter((p) => p.stake >= params.minimumStake);
+    const eligible = this.epochSets.get(epochOf(params, block as Slot)) ?? this.currentEligible();
     return Either.getOrThrow(assignTreeVrf({ randomness, eligible, block: block as BlockNumber, txCount: txCount as TxCount, weighting: params.weighting }));
   }
 
-  /** Plays block `block` (proposed in slot `block`) from proposal to rewards. */
+  /** Plays block `block` (proposed in slot `block`) from proposal to rewards; the L1 starts its epoch first if it has not. */
   block(block: number, options: BlockOptions = {}): BlockRun {
     const { params } = this.network;
     const txCount = (options.txCount ?? params.txPerBlock) as TxCount;
     const start = slotStart(this.network, block);
+    const epoch = epochOf(params, block as Slot);
+    if (!this.epochSets.has(epoch)) this.epochStarted(epoch, start);
     const txHashes = Array.from({ length: txCount }, (_, i) => txHash(block, i));
     const round = this.beacon(block + 1, start);
     const proposed = this.event("BlockProposed", { block: block as BlockNumber, slot: block as Slot, txCount, fees: 100n * BigInt(txCount), txHashes }, start, "sequencer", blockCorrelationId(block as BlockNumber));

@@ -1,6 +1,6 @@
 import { Either } from "effect";
 import type { OutputDraft } from "@zk-testnet/actors";
-import { assignTreeVrf, epochOf, epochStartSlot, type EligibleProver, type ProtocolParams } from "@zk-testnet/mechanisms";
+import { assignTreeVrf, epochOf, type EligibleProver, type ProtocolParams } from "@zk-testnet/mechanisms";
 import {
   blockCorrelationId,
   type BlockNumber,
@@ -48,6 +48,8 @@ export interface AggregatorContext {
   readonly registry: Readonly<Record<string, RegisteredProver>>;
   /** Ejected provers (ProverEjected): the epoch from which they are out of every eligible set. */
   readonly ejected: Readonly<Record<string, number>>;
+  /** The eligible set of each epoch the L1 started (EpochStarted), with when: the registry as of the epoch's start. */
+  readonly epochs: Readonly<Record<string, EpochSet>>;
   /** Verified rounds waiting for their block (block of slot s uses round s + 1), by round. */
   readonly rounds: Readonly<Record<string, PendingRound>>;
   /** Every block seen, by block number. */
@@ -56,38 +58,50 @@ export interface AggregatorContext {
   readonly outbox: Outbox;
 }
 
+/** An epoch's eligible set, fixed when the L1 started the epoch. */
+export interface EpochSet {
+  readonly eligible: readonly EligibleProver[];
+  /** When the L1 started it (its EpochStarted's time), ms. */
+  readonly time: number;
+}
+
 /** A fold step: the context after the event and what it publishes. */
 export interface Decision {
   readonly context: AggregatorContext;
   readonly drafts: readonly OutputDraft[];
 }
 
-export const initialContext = (input: AggregatorInput): AggregatorContext => ({ config: input, registry: {}, ejected: {}, rounds: {}, blocks: {}, outbox: {} });
+export const initialContext = (input: AggregatorInput): AggregatorContext => ({ config: input, registry: {}, ejected: {}, epochs: {}, rounds: {}, blocks: {}, outbox: {} });
 
 const unchanged = (context: AggregatorContext): Decision => ({ context, drafts: [] });
 
 /**
- * The eligible set of a block proposed in `slot`: registered provers with at least the
- * minimum stake, registered no later than the first slot of the block's epoch, and not
- * ejected in an epoch up to the block's.
+ * The eligible set of an epoch as the registry stands: registered provers with at least the
+ * minimum stake, not ejected in an epoch up to it. Taken when the L1 starts the epoch
+ * (EpochStarted), after every registry event of the L1 before it and none after.
  */
-export const eligibleSet = (context: AggregatorContext, slot: number): readonly EligibleProver[] => {
+export const registryEligible = (context: AggregatorContext, epoch: number): readonly EligibleProver[] => {
   const { params } = context.config;
-  const epoch = epochOf(params, slot as Slot);
-  const start = epochStartSlot(params, epoch);
   return Object.entries(context.registry)
-    .filter(([prover, p]) => p.stake >= params.minimumStake && p.registeredSlot <= start && (context.ejected[prover] ?? Number.POSITIVE_INFINITY) > epoch)
+    .filter(([prover, p]) => p.stake >= params.minimumStake && (context.ejected[prover] ?? Number.POSITIVE_INFINITY) > epoch)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([prover, p]) => ({ prover: prover as ProverId, stake: p.stake }));
 };
 
-/** Opens a pending block's tree once its round and an eligible set are in; otherwise keeps it waiting. */
+/** The eligible set of a block proposed in `slot`: its epoch's, once the L1 has started that epoch. */
+export const eligibleSet = (context: AggregatorContext, slot: number): readonly EligibleProver[] | undefined =>
+  context.epochs[String(epochOf(context.config.params, slot as Slot))]?.eligible;
+
+/** Opens a pending block's tree once its round and its epoch's eligible set are in; otherwise keeps it waiting. */
 const tryOpen = (context: AggregatorContext, block: string, trigger: { readonly slot: number }): Decision => {
   const pending = context.blocks[block];
   if (pending?.phase !== "pending") return unchanged(context);
   const roundKey = String(pending.slot + 1);
   const round = context.rounds[roundKey];
   if (round === undefined) return unchanged(context);
-  const eligible = eligibleSet(context, pending.slot);
+  const epoch = context.epochs[String(epochOf(context.config.params, pending.slot as Slot))];
+  if (epoch === undefined) return unchanged(context);
+  const eligible = epoch.eligible;
   const assignment = assignTreeVrf({
     randomness: round.randomness,
     eligible,
@@ -95,11 +109,11 @@ const tryOpen = (context: AggregatorContext, block: string, trigger: { readonly 
     txCount: pending.txCount as TxCount,
     weighting: context.config.params.weighting,
   });
-  // An empty eligible set (or zero stake) keeps the block waiting for the registry.
+  // An empty eligible set (or zero stake) cannot be assigned: the block waits for its window to close.
   if (Either.isLeft(assignment)) return unchanged(context);
-  // Assigned when both block and round are out, whichever came last and whatever the registry
-  // did meanwhile: the same inputs give the same deadlines in any order of arrival.
-  const now = Math.max(pending.time, round.time);
+  // Assigned when block, round and epoch are all out, whichever came last: the same inputs
+  // give the same deadlines in any order of arrival.
+  const now = Math.max(pending.time, round.time, epoch.time);
   const ids = eligible.map((p) => p.prover);
   const opened = openTree(Number(block), pending, assignment.right, ids, context.config.params, now, Math.max(trigger.slot, pending.slot));
   const { [roundKey]: _used, ...rounds } = context.rounds;
@@ -150,16 +164,22 @@ const onBeaconRound = (context: AggregatorContext, event: EventOf<"BeaconRound">
 const onProverRegistered = (context: AggregatorContext, event: EventOf<"ProverRegistered">): Decision => {
   const { prover, stake, publicKey } = event.payload;
   if (context.registry[prover] !== undefined) return unchanged(context);
-  const registry = { ...context.registry, [prover]: { publicKey, stake, registeredSlot: event.slot } };
-  return retryPending({ ...context, registry }, event);
+  // Eligibility changes only at the next EpochStarted; the key serves proofs at once.
+  return unchanged({ ...context, registry: { ...context.registry, [prover]: { publicKey, stake, registeredSlot: event.slot } } });
 };
 
 const onStakeChanged = (context: AggregatorContext, event: EventOf<"StakeChanged">): Decision => {
   const { prover, stake } = event.payload;
   const registered = context.registry[prover];
   if (registered === undefined || registered.stake === stake) return unchanged(context);
-  const registry = { ...context.registry, [prover]: { ...registered, stake } };
-  return retryPending({ ...context, registry }, event);
+  return unchanged({ ...context, registry: { ...context.registry, [prover]: { ...registered, stake } } });
+};
+
+const onEpochStarted = (context: AggregatorContext, event: EventOf<"EpochStarted">): Decision => {
+  const { epoch } = event.payload;
+  if (context.epochs[String(epoch)] !== undefined) return unchanged(context);
+  const epochs = { ...context.epochs, [String(epoch)]: { eligible: registryEligible(context, epoch), time: event.time } };
+  return retryPending({ ...context, epochs }, event);
 };
 
 const onProverEjected = (context: AggregatorContext, event: EventOf<"ProverEjected">): Decision => {
@@ -225,6 +245,8 @@ const decide = (context: AggregatorContext, event: ProtocolEvent): Decision => {
       return onProofSubmitted(context, event);
     case "ProverEjected":
       return onProverEjected(context, event);
+    case "EpochStarted":
+      return onEpochStarted(context, event);
     case "BlockReorgedOut":
       return onBlockReorgedOut(context, event);
     // Its own outputs, read back: foldInput handles them (see readBackOwn).
@@ -332,6 +354,7 @@ export const foldedTypes: ReadonlySet<ProtocolEvent["type"]> = new Set([
   "ProverRegistered",
   "StakeChanged",
   "ProverEjected",
+  "EpochStarted",
   "BlockReorgedOut",
   "ProofSubmitted",
   ...ownOutputTypes,

@@ -1,5 +1,5 @@
 import { enqueueActions, setup } from "xstate";
-import type { CancelParams, HostActorFailed, HostInput, HostStarted, PublishParams, ScheduleParams } from "@zk-testnet/actors";
+import { type CancelParams, type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type ScheduleParams } from "@zk-testnet/actors";
 import type { ProtocolEvent } from "@zk-testnet/protocol";
 import { foldDeadline, foldInput, initialContext, unpublishedOutputs, type AggregatorContext, type AggregatorInput, type Decision } from "./aggregation.ts";
 import { deadlineTimerId, treeDeadlines, type DeadlineFired, type RunningDeadline } from "./takeover.ts";
@@ -35,7 +35,7 @@ export { applyFact, deadlineTimerId, decideDeadline, nextStep, treeDeadlines, ty
 export { positionKey, treePublicInputs, type BlockTree, type PendingBlock, type ProvingBlock, type ReorgedBlock, type SubmittedBlock } from "./tree-state.ts";
 export { judgeProof, mayProveNode, type Judgement, type RegisteredProver } from "./verify.ts";
 
-export type AggregatorEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | DeadlineFired;
+export type AggregatorEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | HostPublishFailed | HostRepublish | DeadlineFired;
 
 /** Every node being proven, taken over or open, and its deadline, in block then tree order: what has a timer. */
 export const runningDeadlines = (context: AggregatorContext): readonly RunningDeadline[] =>
@@ -91,7 +91,8 @@ export const aggregatorMachine = setup({
     publish: (_, _params: PublishParams) => {
       // Carried out by the host (libs/actors), never here.
     },
-    schedule: (_, _params: ScheduleParams<DeadlineFired>) => {
+    republish: (_, _params: RepublishParams) => undefined,
+    schedule: (_, _params: ScheduleParams<DeadlineFired | HostRepublish>) => {
       // Carried out by the host.
     },
     cancel: (_, _params: CancelParams) => {
@@ -123,6 +124,9 @@ export const aggregatorMachine = setup({
         // the aggregator was not there to publish it (a replay publishes nothing) goes out now.
         // A replay runs no timer: every running deadline is armed again, at once if it passed
         // while the aggregator was down (the next holder's clock then starts now).
+    // An append whose retries were spent: the same events again a little later, never dropped.
+    "host.publishFailed": { actions: { type: "schedule", params: ({ event }) => republishLater(event, REPUBLISH_AFTER_MS) } },
+    "host.republish": { actions: { type: "republish", params: ({ event }) => ({ events: event.events, attempt: event.attempt }) } },
         "host.started": {
           actions: enqueueActions(({ context, event, enqueue }) => {
             const drafts = unpublishedOutputs(context);

@@ -18,7 +18,7 @@ import {
 } from "@zk-testnet/protocol";
 import { aggregatorMachine, eligibleSet, unpublishedOutputs } from "./machine.ts";
 import { AGGREGATOR_INPUTS, aggregatorInput } from "./service.ts";
-import { beaconRound, draftsOf, envelope, nth, proofFor, proposed, publishedBy, registered, stakeChanged, testNetwork, txHash, type ProofOptions } from "./testing.ts";
+import { beaconRound, draftsOf, envelope, epochStarted, nth, proofFor, proposed, publishedBy, registered, stakeChanged, testNetwork, txHash, type ProofOptions } from "./testing.ts";
 
 type Snapshot = SnapshotFrom<typeof aggregatorMachine>;
 type Assigned = PayloadOf<"NodeAssigned">;
@@ -38,7 +38,8 @@ const when = (snapshot: Snapshot, event: ProtocolEvent) => {
   return { snapshot: next, published: publishedBy(actions as never) };
 };
 
-const registry = (net: NetworkConfig = network) => net.provers.map((p) => registered(p.id, p.stake));
+/** Every prover registered, then the L1 starts epoch 0: its eligible set is all of them. */
+const registry = (net: NetworkConfig = network) => [...net.provers.map((p) => registered(p.id, p.stake)), epochStarted(0, 0)];
 
 const assignmentOf = (block: number, txCount: number, round: ReturnType<typeof beaconRound>, net: NetworkConfig = network): Assignment =>
   Either.getOrThrow(
@@ -108,15 +109,19 @@ describe("aggregator: assignment", () => {
     expect(assignedIn(published)).toEqual(openBlock(0, 8).leaves);
   });
 
-  it("a block waits for its provers: a registration that comes after block and round opens it", () => {
-    const [first, ...others] = registry() as [ProtocolEvent, ...ProtocolEvent[]];
-    const waiting = given([proposed(0, 8, 900), beaconRound(1, 1_000)]);
+  it("a block waits for its epoch: the L1's EpochStarted that comes after block and round opens it, with the registry as of then", () => {
+    const [first, ...others] = network.provers.map((p) => registered(p.id, p.stake)) as [ProtocolEvent, ...ProtocolEvent[]];
+    const waiting = given([first, proposed(0, 8, 900), beaconRound(1, 1_000)]);
     expect(waiting.context.blocks["0"]?.phase).toBe("pending");
-    const opened = when(waiting, first);
-    expect(assignedIn(opened.published).map((a) => a.prover)).toEqual(Array(8).fill(network.provers[0]?.id));
-    expect(assignedIn(opened.published).map((a) => a.deadline)).toEqual(Array(8).fill(1_000 + 3 * slotMs));
+    // Registrations alone open nothing: the L1 has not fixed the epoch's set yet.
+    const registeredAll = given(others, waiting);
+    expect(registeredAll.context.blocks["0"]?.phase).toBe("pending");
+    const opened = when(registeredAll, epochStarted(0, 1_200));
+    expect(assignedIn(opened.published)).toEqual(assignedIn(when(given([...registry(), proposed(0, 8, 900)]), beaconRound(1, 1_000)).published).map((a) => ({ ...a, deadline: 1_200 + 3 * slotMs })));
+    // Opened at the latest of block, round and epoch start: the deadlines do not depend on arrival order.
+    expect(assignedIn(opened.published).map((a) => a.deadline)).toEqual(Array(8).fill(1_200 + 3 * slotMs));
     // Later registrations leave an opened tree as it is.
-    expect(given(others, opened.snapshot).context.blocks).toEqual(opened.snapshot.context.blocks);
+    expect(given([registered("prover-late", network.params.minimumStake * 9n, { time: 1_300, slot: 0 })], opened.snapshot).context.blocks).toEqual(opened.snapshot.context.blocks);
   });
 
   it("a beacon round that does not verify is ignored, and the block waits for a valid one", () => {
@@ -130,21 +135,26 @@ describe("aggregator: assignment", () => {
     expect(assignedIn(when(given([forged, tampered], before), good).published)).toHaveLength(8);
   });
 
-  it("the eligible set leaves out provers below the minimum stake and those registered after the epoch started", () => {
+  it("the eligible set is the registry at the L1's EpochStarted: below the minimum stake and later registrations are out", () => {
     const min = network.params.minimumStake;
     const epoch1 = network.params.epochSlots;
-    const snapshot = given([
-      registered("rich", min * 3n),
-      registered("poor", min - 1n),
-      registered("late", min * 5n, { time: 0, slot: epoch1 + 1 }),
-      proposed(epoch1, 4, 900),
+    const snapshot = given([registered("rich", min * 3n), registered("poor", min - 1n), epochStarted(0, 0), proposed(epoch1, 4, 900)]);
+    expect(eligibleSet(snapshot.context, epoch1)).toBeUndefined();
+    // Registered after epoch 0 started but before epoch 1: eligible in epoch 1, not in epoch 0.
+    const started = given([registered("late", min * 5n, { time: 500, slot: 0 }), epochStarted(1, 1_000, epoch1)], snapshot);
+    expect(eligibleSet(started.context, 0)).toEqual([{ prover: "rich", stake: min * 3n }]);
+    expect(eligibleSet(started.context, epoch1)).toEqual([
+      { prover: "late", stake: min * 5n },
+      { prover: "rich", stake: min * 3n },
     ]);
-    expect(eligibleSet(snapshot.context, epoch1)).toEqual([{ prover: "rich", stake: min * 3n }]);
-    const { published } = when(snapshot, beaconRound(epoch1 + 1, 1_000));
-    expect(assignedIn(published).map((a) => a.prover)).toEqual(["rich", "rich", "rich", "rich"]);
-    // A stake raised to the minimum makes a prover eligible again.
-    const raised = given([stakeChanged("poor", min, 1n, { time: 1_200, slot: epoch1 })], snapshot);
-    expect(eligibleSet(raised.context, epoch1).map((p) => p.prover).sort()).toEqual(["poor", "rich"]);
+    // A stake raised after the epoch started counts from the next epoch on.
+    const raised = given([stakeChanged("poor", min, 1n, { time: 1_200, slot: epoch1 })], started);
+    expect(eligibleSet(raised.context, epoch1)?.map((p) => p.prover)).toEqual(["late", "rich"]);
+    const next = given([epochStarted(2, 2_000, 2 * epoch1)], raised);
+    expect(eligibleSet(next.context, 2 * epoch1)?.map((p) => p.prover)).toEqual(["late", "poor", "rich"]);
+    const { published } = when(next, beaconRound(epoch1 + 1, 1_000));
+    expect(assignedIn(published)).toHaveLength(4);
+    expect(assignedIn(published).every((a) => a.prover === "late" || a.prover === "rich")).toBe(true);
   });
 });
 

@@ -7,7 +7,7 @@ import { assignTreeVrf } from "@zk-testnet/mechanisms";
 import { proofHash, type BlockNumber, type EventOf, type PayloadOf, type ProtocolEvent, type TxCount } from "@zk-testnet/protocol";
 import { aggregatorConfig } from "./config.ts";
 import { runAggregator } from "./service.ts";
-import { beaconRound, nth, proofFor, proposed, proverKey, registered, testNetwork } from "./testing.ts";
+import { beaconRound, epochStarted, nth, proofFor, proposed, proverKey, registered, testNetwork } from "./testing.ts";
 
 const network = testNetwork();
 
@@ -48,6 +48,7 @@ describe("aggregator service", () => {
       // Block 1's round comes before the block, block 0's after it.
       const inputs = [
         ...network.provers.map((p) => registered(p.id, p.stake)),
+        epochStarted(0, 0),
         proposed(0, 8, 0),
         beaconRound(2, 500),
         beaconRound(1, 500),
@@ -157,7 +158,7 @@ describe("aggregator service: the failure path", () => {
   // Block 2 (slot 2), its round 3: leaves handed out at 4_500, due D_leaf later.
   const BLOCK = 2;
   const round = beaconRound(BLOCK + 1, 4_500);
-  const inputs = [...network.provers.map((p) => registered(p.id, p.stake)), proposed(BLOCK, 8, 4_000), round];
+  const inputs = [...network.provers.map((p) => registered(p.id, p.stake)), epochStarted(0, 0), proposed(BLOCK, 8, 4_000), round];
   const levels = Either.getOrThrow(
     assignTreeVrf({
       randomness: round.payload.randomness,
@@ -300,6 +301,35 @@ describe("aggregator service: the failure path", () => {
       const third = yield* run(true);
       expect(third.hash).toBe(second.hash);
       expect((yield* eventsOn("proving.assignments")).length).toBe(afterRestart.length);
+    }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
+  );
+  it.scoped("a restart reads the proofs that came while it was down before any passed deadline fires: a proof made in time is accepted, not missed", () =>
+    Effect.gen(function* () {
+      const log = yield* EventLog;
+      yield* log.createTopics(protocolTopicSpecs);
+      yield* TestClock.setTime(5_000);
+      const run = Effect.scoped(
+        Effect.gen(function* () {
+          const service = yield* runAggregator(network);
+          for (let j = 0; j < 40; j++) {
+            yield* service.idle;
+            yield* Effect.yieldNow();
+          }
+        }),
+      );
+      yield* Effect.forEach(inputs, (event) => appendEvent(log, event), { discard: true });
+      yield* run;
+      const handedOut = ofType(yield* eventsOn("proving.assignments"), "NodeAssigned");
+      expect(handedOut).toHaveLength(8);
+      // While the aggregator is down, leaf `leaf`'s holder submits its proof a second before the deadline.
+      yield* TestClock.setTime(due - 1_000);
+      const assigned = nth(handedOut.filter((a) => a.payload.index === leaf), 0);
+      yield* appendEvent(log, proofFor(assigned.payload, { time: due - 1_000, slot: assigned.slot }));
+      yield* TestClock.setTime(due + 10_000);
+      yield* run;
+      const decisions = yield* eventsOn("proving.assignments");
+      expect(ofType(decisions, "ProofAccepted").map((a) => a.payload.index)).toEqual([leaf]);
+      expect(ofType(decisions, "NodeDeadlineMissed").map((m) => m.payload.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].filter((i) => i !== leaf));
     }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
   );
 });

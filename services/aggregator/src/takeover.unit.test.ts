@@ -23,7 +23,7 @@ import {
 } from "@zk-testnet/protocol";
 import { aggregatorMachine, eligibleSet, runningDeadlines, unpublishedOutputs, type AggregatorEvent, type DeadlineFired } from "./machine.ts";
 import { AGGREGATOR_INPUTS, aggregatorInput } from "./service.ts";
-import { beaconRound, draftsOf, envelope, nth, proofFor, proposed, publishedBy, registered, SEED, testNetwork, txHash } from "./testing.ts";
+import { beaconRound, draftsOf, envelope, epochStarted, nth, proofFor, proposed, publishedBy, registered, SEED, testNetwork, txHash } from "./testing.ts";
 
 // The failure path, through the machine's pure `transition`: given a state, when a deadline
 // fires (the `deadline` event the host delivers from a timer) or an event comes in, then what
@@ -54,7 +54,8 @@ const fire = (block: number, level: number, index: number, attempt: number, at: 
 const scheduled = (actions: readonly Action[]) => actions.filter((a) => a.type === "schedule").map((a) => a.params as ScheduleParams<DeadlineFired>);
 const cancelled = (actions: readonly Action[]) => actions.filter((a) => a.type === "cancel").map((a) => (a.params as CancelParams).id);
 
-const registry = (net: NetworkConfig = network) => net.provers.map((p) => registered(p.id, p.stake));
+/** Every prover registered, then the L1 starts epoch 0: its eligible set is all of them. */
+const registry = (net: NetworkConfig = network) => [...net.provers.map((p) => registered(p.id, p.stake)), epochStarted(0, 0)];
 
 const assignmentOf = (block: number, txCount: number, round: ReturnType<typeof beaconRound>, net: NetworkConfig = network): Assignment =>
   Either.getOrThrow(
@@ -398,10 +399,10 @@ describe("eligibility and reorgs", () => {
     const { epochSlots } = network.params;
     const ejected = nth(network.provers, 3).id;
     const ejection = envelope("ProverEjected", { prover: ejected, epoch: 1 as Epoch, stake: 1n }, { time: epochSlots * slotMs, slot: epochSlots, source: "l1-settlement" });
-    const snapshot = given([...registry(), ejection]);
-    expect(eligibleSet(snapshot.context, epochSlots - 1).map((p) => p.prover)).toContain(ejected);
-    expect(eligibleSet(snapshot.context, epochSlots).map((p) => p.prover)).not.toContain(ejected);
-    expect(eligibleSet(snapshot.context, 3 * epochSlots).map((p) => p.prover)).not.toContain(ejected);
+    const snapshot = given([...registry(), ejection, epochStarted(1, epochSlots * slotMs, epochSlots), epochStarted(3, epochSlots * slotMs, 3 * epochSlots)]);
+    expect(eligibleSet(snapshot.context, epochSlots - 1)?.map((p) => p.prover)).toContain(ejected);
+    expect(eligibleSet(snapshot.context, epochSlots)?.map((p) => p.prover)).not.toContain(ejected);
+    expect(eligibleSet(snapshot.context, 3 * epochSlots)?.map((p) => p.prover)).not.toContain(ejected);
     // A later ejection of the same prover changes nothing.
     const again = envelope("ProverEjected", { prover: ejected, epoch: 3 as Epoch, stake: 1n }, { time: 0, slot: 3 * epochSlots, source: "l1-settlement" });
     expect(step(snapshot, input(again)).snapshot.context).toEqual(snapshot.context);

@@ -9,6 +9,7 @@ import {
   proofHash,
   recordKey,
   type BlockNumber,
+  type Epoch,
   type EventOf,
   type EventType,
   type Hash,
@@ -138,3 +139,7 @@ export const nth = <T>(items: readonly T[], index: number): T => {
   if (item === undefined) throw new Error(`no item at ${index} of ${items.length}`);
   return item;
 };
+
+/** The L1 starts `epoch` at `time`: the registry as the events before it leave it is the epoch's eligible set. */
+export const epochStarted = (epoch: number, time: number, slot: number = epoch * 8) =>
+  envelope("EpochStarted", { epoch: epoch as Epoch, slot: slot as Slot, eligible: 0 }, { time, slot, source: "l1-settlement" });

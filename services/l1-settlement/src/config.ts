@@ -1,44 +1,18 @@
-import { Config, Data, Effect, Option } from "effect";
-import type { LogFormat } from "@zk-testnet/logging";
-import { InvalidNetworkConfig, networkFromEnv, type NetworkConfig } from "@zk-testnet/network";
+import type { ConfigError, Effect } from "effect";
+import { processConfig, type ProcessConfig } from "@zk-testnet/actors";
+import type { InvalidNetworkConfig } from "@zk-testnet/network";
 
-/** The process configuration of the mock L1, read from the environment. */
-export interface L1SettlementConfig {
-  /** ZKT_NETWORK: the testnet's network as JSON (seed, genesis, parameters, the provers). */
-  readonly network: NetworkConfig;
-  /** ZKT_BROKERS: Kafka bootstrap brokers, comma-separated (default 127.0.0.1:9092). */
-  readonly brokers: readonly string[];
-  /** ZKT_LOG_FORMAT: "json" (default) or "pretty". */
-  readonly logFormat: LogFormat;
-  /** ZKT_LOG_FILE: a file to append logs to; standard output when unset. */
-  readonly logFile: string | undefined;
-}
+/**
+ * The mock L1 (l1-settlement) process's configuration, the fields every service process reads (`processConfig`):
+ *
+ * | field | env | description | default |
+ * |---|---|---|---|
+ * | network | ZKT_NETWORK | the testnet's network as JSON (`encodeNetwork`, written by `testnet up`) | none: required |
+ * | brokers | ZKT_BROKERS | Kafka bootstrap brokers, comma-separated host:port | 127.0.0.1:9092 |
+ * | logFormat | ZKT_LOG_FORMAT | `json` (one JSON object a line) or `pretty` (pino-pretty) | json |
+ * | logFile | ZKT_LOG_FILE | file the logs are appended to | standard output |
+ */
+export type L1SettlementConfig = ProcessConfig;
 
-export class InvalidConfig extends Data.TaggedError("InvalidConfig")<{ readonly message: string }> {}
-
-export const brokersConfig = Config.array(Config.string(), "ZKT_BROKERS").pipe(
-  Config.withDescription("Kafka bootstrap brokers, comma-separated host:port"),
-  Config.withDefault(["127.0.0.1:9092"]),
-);
-
-export const logFormatConfig = Config.literal("json", "pretty")("ZKT_LOG_FORMAT").pipe(
-  Config.withDescription('Log format: "json" (one JSON object a line) or "pretty" (for people)'),
-  Config.withDefault("json" as const),
-);
-
-export const logFileConfig = Config.option(Config.string("ZKT_LOG_FILE")).pipe(
-  Config.withDescription("A file to append logs to; standard output when unset"),
-);
-
-/** Every field at once; a bad or missing value is one InvalidConfig with a one-line message. */
-export const loadConfig: Effect.Effect<L1SettlementConfig, InvalidConfig> = Effect.gen(function* () {
-  const network = yield* networkFromEnv;
-  const brokers = yield* brokersConfig;
-  const logFormat = yield* logFormatConfig;
-  const logFile = yield* logFileConfig;
-  return { network, brokers, logFormat, logFile: Option.getOrUndefined(logFile) };
-}).pipe(
-  Effect.mapError(
-    (error) => new InvalidConfig({ message: (error instanceof InvalidNetworkConfig ? error.message : String(error)).replace(/\s+/g, " ").trim() }),
-  ),
-);
+/** Reads the whole configuration from the environment (through Effect's ConfigProvider). */
+export const l1SettlementConfig: Effect.Effect<L1SettlementConfig, ConfigError.ConfigError | InvalidNetworkConfig> = processConfig;

@@ -43,15 +43,21 @@ const [p0, p1, p2, p3] = provers as [ProverId, ProverId, ProverId, ProverId];
 const stakeOf = (prover: string) => network.provers.find((p) => p.id === prover)?.stake ?? 0n;
 const { minimumStake } = network.params;
 
+const ofType = <T extends OutputDraft["type"]>(drafts: readonly OutputDraft[], type: T) =>
+  drafts.filter((d) => d.type === type).map((d) => d.payload as PayloadOf<T>);
+
 const asEvent = (event: ProtocolEvent | L1Event): L1Event => ("payload" in event ? { type: "input", event } : event);
 
 const when = (snapshot: Snapshot, event: ProtocolEvent | L1Event) => {
   const [state, actions] = transition(machine, snapshot, asEvent(event));
   expect(checkLedger(state.context)).toEqual([]);
   const all = actions as readonly Action[];
+  const outputs = all.filter((a) => a.type === "publish").flatMap((a) => (a.params as PublishParams).events);
   return {
     state,
-    published: all.filter((a) => a.type === "publish").flatMap((a) => (a.params as PublishParams).events),
+    // Epoch boundaries are asserted on `epochs` ("epochs" below); the other tests look at the rest.
+    published: outputs.filter((d) => d.type !== "EpochStarted"),
+    epochs: ofType(outputs, "EpochStarted"),
     scheduled: all.filter((a) => a.type === "schedule").map((a) => a.params as ScheduleParams<WindowClosed>),
     cancelled: all.filter((a) => a.type === "cancel").map((a) => (a.params as CancelParams).id),
   };
@@ -64,9 +70,6 @@ const given = (events: readonly (ProtocolEvent | L1Event)[], net: NetworkConfig 
   for (const event of events) snapshot = when(snapshot, event).state;
   return snapshot;
 };
-
-const ofType = <T extends OutputDraft["type"]>(drafts: readonly OutputDraft[], type: T) =>
-  drafts.filter((d) => d.type === type).map((d) => d.payload as PayloadOf<T>);
 
 // Block 5: proposed at 10 s (slot 5), 8 transactions, round-robin assignees; leaves due at 16 s.
 const registrations = provers.map((p) => registerProver(network, p));
@@ -294,6 +297,20 @@ describe("invalid proofs", () => {
 });
 
 describe("epochs", () => {
+  it("starts each epoch once, in order, at the first input timed in it: registrations before it count, later ones from the next epoch", () => {
+    // Genesis is 0: the first input (a registration at 0) is already in epoch 0, so the L1 starts it first.
+    const first = when(given([]), registrations[0] as ProtocolEvent);
+    expect(first.epochs).toEqual([{ epoch: 0, slot: 0, eligible: 0 }]);
+    expect(ofType(first.published, "ProverRegistered").map((r) => r.prover)).toEqual([p0]);
+    const all = given(registrations);
+    expect(all.context.epoch).toBe(0);
+    // An input three epochs later starts epochs 1, 2 and 3, each counting the whole registry.
+    const jump = when(all, postReceipt(5, 0, 0, p0, proofHashAt(honest, 0, 0), 3 * 8 * 2_000 + 1));
+    expect(jump.epochs).toEqual([1, 2, 3].map((epoch) => ({ epoch, slot: epoch * 8, eligible: 4 })));
+    // An input timed before the current epoch starts nothing.
+    expect(when(jump.state, postReceipt(5, 0, 0, p0, proofHashAt(honest, 0, 0), 100)).epochs).toEqual([]);
+  });
+
   it("ejects a prover whose stake fell below the minimum at the next epoch boundary, once", () => {
     // p2 stakes exactly the minimum; a 50% slash in epoch 0 leaves it below.
     expect(stakeOf(p2)).toBe(minimumStake);
@@ -310,6 +327,8 @@ describe("epochs", () => {
     expect(crossing.published[0]).toEqual({ type: "ProverEjected", correlationId: "epoch-1", slot: 8, payload: { prover: p2, epoch: 1, stake: left } });
     expect(crossing.published.slice(1).map((d) => d.type)).toEqual(["StakeChanged"]);
     expect(crossing.state.context.ejected).toEqual({ [p2]: 1 });
+    // Then the epoch's registry is closed: the ejected prover is not counted eligible.
+    expect(crossing.epochs).toEqual([{ epoch: 1, slot: 8, eligible: 3 }]);
 
     // Later epochs do not eject it again.
     for (const later of [postReceipt(5, 0, 0, p0, proofHashAt(honest, 0, 0), 16_500), postReceipt(5, 0, 0, p0, proofHashAt(honest, 0, 0), 40_000)]) {
@@ -401,7 +420,8 @@ describe("replay", () => {
     expect(replayed.context).toEqual(live.context);
     expect(live.context.reorged).toEqual({ "6": { slot: 38 } });
     expect(Object.keys(live.context.finalized)).toEqual(["5"]);
-    // Slashed in epoch 1; the next input is in epoch 4 (no blocks in between here), where it is ejected.
-    expect(live.context.ejected).toEqual({ [p2]: 4 });
+    // Slashed in epoch 1; the next input is in epoch 4 (no blocks in between here): the L1 crosses
+    // epochs 2, 3 and 4 one at a time, and ejects it at the first boundary after the slash.
+    expect(live.context.ejected).toEqual({ [p2]: 2 });
   });
 });

@@ -1,6 +1,6 @@
 import { Either } from "effect";
 import { enqueueActions, setup } from "xstate";
-import type { CancelParams, HostActorFailed, HostInput, HostStarted, OutputDraft, PublishParams, RunParams, ScheduleParams } from "@zk-testnet/actors";
+import { type CancelParams, type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type OutputDraft, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type RunParams, type ScheduleParams } from "@zk-testnet/actors";
 import { blockPayout, epochOf, epochStartSlot, provingWindowSlots, slashForFault, splitBlockReward, splitSlash, uncleReward } from "@zk-testnet/mechanisms";
 import { slotAt, type NetworkConfig } from "@zk-testnet/network";
 import {
@@ -116,7 +116,7 @@ export interface L1Context {
   readonly reorged: Readonly<Record<string, { readonly slot: Slot }>>;
   /** Provers ejected for a stake below the minimum, with the epoch they were ejected at. */
   readonly ejected: Readonly<Record<string, Epoch>>;
-  /** The epoch of the latest input: the boundary into a later one checks every stake. */
+  /** The epoch of the latest input (-1 before genesis): the boundary into a later one checks every stake and closes the registry. */
   readonly epoch: number;
 }
 
@@ -132,7 +132,7 @@ export interface WindowClosed {
   readonly at: number;
 }
 
-export type L1Event = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | WindowClosed | { readonly type: "rejectionReported" };
+export type L1Event = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | HostPublishFailed | HostRepublish | WindowClosed | { readonly type: "rejectionReported" };
 
 /**
  * The types of protocol events the L1 folds: the transactions sent to it, the blocks, the
@@ -203,7 +203,7 @@ export const initialContext = (input: L1Input): L1Context => ({
   uncles: {},
   reorged: {},
   ejected: {},
-  epoch: 0,
+  epoch: -1,
 });
 
 const stakeChanged = (ledger: Ledger, prover: ProverId, delta: bigint, correlationId: string, slot: Slot): OutputDraft<"StakeChanged"> => ({
@@ -528,31 +528,37 @@ const onClaimUncle = (context: L1Context, tx: EventOf<"ClaimUncle">): L1Step => 
   };
 };
 
+/** The epoch a time falls in; -1 before genesis. */
+const epochAtTime = (network: NetworkConfig, time: number): number => {
+  const slot = slotAt(network, time);
+  return slot < 0 ? -1 : epochOf(network.params, slot as Slot);
+};
+
 /**
- * The first input of a later epoch crosses the boundary first: every registered prover whose
- * stake is below the minimum, not ejected yet, is ejected (ProverEjected, once) from that
- * epoch on. Its stake then is what every earlier input left it.
+ * The first input timed in a later epoch crosses the boundary first, one epoch at a time:
+ * every registered prover whose stake is below the minimum, not ejected yet, is ejected
+ * (ProverEjected, once) from that epoch on; then EpochStarted closes the epoch's registry.
+ * The eligible set of the epoch's blocks is what the l1.events before it leave the registry,
+ * so every reader of this one-partition topic agrees on it, whatever arrives later.
  */
 const crossEpoch = (context: L1Context, time: number): L1Step => {
   const { params } = context.network;
-  const epoch = epochOf(params, slotOf(context.network, time));
-  if (epoch <= context.epoch) return unchanged(context);
-  const below = Object.keys(context.registry)
-    .sort()
-    .filter((prover) => context.ejected[prover] === undefined && stakeOf(context.ledger, prover) < params.minimumStake);
-  const slot = epochStartSlot(params, epoch);
-  const events = below.map(
-    (prover): OutputDraft<"ProverEjected"> => ({
-      type: "ProverEjected",
-      correlationId: `epoch-${epoch}`,
-      slot,
-      payload: { prover: prover as ProverId, epoch, stake: stakeOf(context.ledger, prover) },
-    }),
-  );
-  return {
-    context: { ...context, epoch, ejected: { ...context.ejected, ...Object.fromEntries(below.map((prover) => [prover, epoch])) } },
-    actions: publish(events),
-  };
+  const target = epochAtTime(context.network, time);
+  if (target <= context.epoch) return unchanged(context);
+  let ejected = context.ejected;
+  const events: Draft[] = [];
+  for (let epoch = context.epoch + 1; epoch <= target; epoch++) {
+    const slot = epochStartSlot(params, epoch as Epoch);
+    const registered = Object.keys(context.registry).sort();
+    const below = registered.filter((prover) => ejected[prover] === undefined && stakeOf(context.ledger, prover) < params.minimumStake);
+    for (const prover of below) {
+      events.push({ type: "ProverEjected", correlationId: `epoch-${epoch}`, slot, payload: { prover: prover as ProverId, epoch: epoch as Epoch, stake: stakeOf(context.ledger, prover) } });
+    }
+    ejected = { ...ejected, ...Object.fromEntries(below.map((prover) => [prover, epoch as Epoch])) };
+    const eligible = registered.filter((prover) => ejected[prover] === undefined).length;
+    events.push({ type: "EpochStarted", correlationId: `epoch-${epoch}`, slot, payload: { epoch: epoch as Epoch, slot, eligible } });
+  }
+  return { context: { ...context, epoch: target, ejected }, actions: publish(events) };
 };
 
 /** Folds one event of a type the L1 takes, within the current epoch. */
@@ -595,6 +601,7 @@ const apply = (context: L1Context, event: ProtocolEvent): L1Step => {
     case "ProverSlashed":
     case "UncleRewardPaid":
     case "ProverEjected":
+    case "EpochStarted":
     case "FaultInjected":
     case "FaultHealed":
       return unchanged(context);
@@ -623,10 +630,11 @@ export const machine = setup({
     publish: (_, _params: PublishParams) => {
       // carried out by the host (libs/actors), never while replaying
     },
+    republish: (_, _params: RepublishParams) => undefined,
     run: (_, _params: RunParams) => {
       // carried out by the host (libs/actors), never while replaying
     },
-    schedule: (_, _params: ScheduleParams<WindowClosed>) => {
+    schedule: (_, _params: ScheduleParams<WindowClosed | HostRepublish>) => {
       // carried out by the host (libs/actors), never while replaying
     },
     cancel: (_, _params: CancelParams) => {
@@ -652,6 +660,9 @@ export const machine = setup({
       }),
     },
     // After a replay nothing is scheduled: arm the proving window of every pending block.
+    // An append whose retries were spent: the same events again a little later, never dropped.
+    "host.publishFailed": { actions: { type: "schedule", params: ({ event }) => republishLater(event, REPUBLISH_AFTER_MS) } },
+    "host.republish": { actions: { type: "republish", params: ({ event }) => ({ events: event.events, attempt: event.attempt }) } },
     "host.started": {
       actions: enqueueActions(({ context, enqueue }) => {
         for (const action of pendingTimers(context)) enqueue(action);

@@ -34,7 +34,11 @@ const when = (snapshot: Snapshot, event: ProtocolEvent) => {
   const [state, actions] = transition(machine, snapshot, input(event));
   expect(checkLedger(state.context)).toEqual([]);
   const host = (actions as readonly Action[]).filter((a) => a.type === "publish" || a.type === "run");
-  const published = host.filter((a) => a.type === "publish").flatMap((a) => (a.params as PublishParams).events);
+  // Epoch boundaries (EpochStarted) have tests of their own (failure-path.unit.test.ts, "epochs").
+  const published = host
+    .filter((a) => a.type === "publish")
+    .flatMap((a) => (a.params as PublishParams).events)
+    .filter((d) => d.type !== "EpochStarted");
   const runs = host.filter((a) => a.type === "run").map((a) => a.params as RunParams);
   return { state, published, runs };
 };

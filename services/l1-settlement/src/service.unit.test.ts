@@ -225,6 +225,16 @@ const failurePath = (service: L1Handle) =>
     return inputs;
   });
 
+/** [epoch, eligible]: genesis is 0, so epoch 0 starts before the first registration; q3 is ejected from epoch 1 on. */
+const EPOCHS_STARTED: readonly (readonly [number, number])[] = [
+  [0, 0],
+  [1, 3],
+  [2, 3],
+  [3, 3],
+  [4, 3],
+  [5, 3],
+];
+
 describe("l1-settlement service: the failure path", () => {
   it.scoped("slashes misses and invalid proofs once, pays bounties and uncles, ejects, reorgs out an unproven block; a restart replays to the same state hash", () =>
     Effect.gen(function* () {
@@ -238,7 +248,9 @@ describe("l1-settlement service: the failure path", () => {
         }),
       );
       const events = yield* l1Events;
-      const told = events.slice(2 * provers.length);
+      // The epochs the inputs' times cross, each started once, in order (the registry closes at each).
+      expect(ofType(events, "EpochStarted").map((e) => [e.payload.epoch, e.payload.eligible])).toEqual(EPOCHS_STARTED);
+      const told = events.filter((e) => e.type !== "EpochStarted").slice(2 * provers.length);
       expect(told.map((e) => e.type)).toEqual([
         "ProverSlashed", // q3: signed a wrong proof
         "StakeChanged",

@@ -1,5 +1,5 @@
 import { enqueueActions, setup } from "xstate";
-import type { CancelParams, HostActorFailed, HostInput, HostStarted, OutputDraft, PublishParams, RunParams } from "@zk-testnet/actors";
+import { type CancelParams, type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type OutputDraft, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type RunParams, type ScheduleParams } from "@zk-testnet/actors";
 import { labelledHash, proverKeyFromSeed, proverSeed, toHex } from "@zk-testnet/crypto";
 import { DEFAULT_COST_MODEL, makeRng, nodeDeadlineMs, provingDuration, type CostModel } from "@zk-testnet/mechanisms";
 import { slotAt, type NetworkConfig } from "@zk-testnet/network";
@@ -160,7 +160,7 @@ export interface WarnInput {
   readonly message: string;
 }
 
-export type ProverPoolEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | ProofReady;
+export type ProverPoolEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | HostPublishFailed | HostRepublish | ProofReady;
 
 /** The types of protocol events the pool folds; the host drops the others before they reach it. */
 export const foldedTypes: ReadonlySet<ProtocolEvent["type"]> = new Set([
@@ -614,6 +614,7 @@ export const onInput = (context: ProverPoolContext, event: ProtocolEvent): PoolS
     case "ProverSlashed":
     case "UncleRewardPaid":
     case "ProverEjected":
+    case "EpochStarted":
     case "RegisterProver":
     case "DepositStake":
     case "Unbond":
@@ -700,6 +701,8 @@ export const machine = setup({
     publish: (_, _params: PublishParams) => {
       // carried out by the host (libs/actors), never while replaying
     },
+    republish: (_, _params: RepublishParams) => undefined,
+    schedule: (_, _params: ScheduleParams<HostRepublish>) => undefined,
     run: (_, _params: RunParams) => {
       // carried out by the host (libs/actors), never while replaying
     },
@@ -718,6 +721,9 @@ export const machine = setup({
         for (const action of step.actions) enqueue(action);
       }),
     },
+    // An append whose retries were spent: the same events again a little later, never dropped.
+    "host.publishFailed": { actions: { type: "schedule", params: ({ event }) => republishLater(event, REPUBLISH_AFTER_MS) } },
+    "host.republish": { actions: { type: "republish", params: ({ event }) => ({ events: event.events, attempt: event.attempt }) } },
     "host.started": {
       actions: enqueueActions(({ context, event, enqueue }) => {
         const step = onStarted(context, event.now);

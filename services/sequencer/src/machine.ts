@@ -1,5 +1,5 @@
 import { assign, enqueueActions, setup } from "xstate";
-import type { HostActorFailed, HostInput, HostStarted, OutputDraft, PublishParams, ScheduleParams } from "@zk-testnet/actors";
+import { type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type OutputDraft, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type ScheduleParams } from "@zk-testnet/actors";
 import { blockCorrelationId, type BlockNumber, type ProtocolEvent, type Slot, type TxCount } from "@zk-testnet/protocol";
 import { blockTransactions } from "./transactions.ts";
 
@@ -50,7 +50,7 @@ export interface SlotTick {
   readonly slot: number;
 }
 
-export type SequencerEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | SlotTick;
+export type SequencerEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | HostPublishFailed | HostRepublish | SlotTick;
 
 /** Clock time at which a slot starts (as `slotStart` of libs/network). */
 export const slotStartOf = (config: SequencerInput, slot: number): number => config.genesisMs + slot * config.slotMs;
@@ -161,7 +161,8 @@ export const sequencerMachine = setup({
   // Host actions: the host carries them out (none while replaying); the machine only names them with params.
   actions: {
     publish: (_, _params: PublishParams) => undefined,
-    schedule: (_, _params: ScheduleParams<SlotTick>) => undefined,
+    republish: (_, _params: RepublishParams) => undefined,
+    schedule: (_, _params: ScheduleParams<SlotTick | HostRepublish>) => undefined,
   },
   guards: {
     /** Its own BlockProposed for a slot it has not folded yet (replay, or another writer's echo). */
@@ -207,6 +208,9 @@ export const sequencerMachine = setup({
       always: { guard: "isAllProposed", target: "finished" },
       on: {
         // After a replay nothing is scheduled: arm the tick of the next slot not yet proposed.
+    // An append whose retries were spent: the same events again a little later, never dropped.
+    "host.publishFailed": { actions: { type: "schedule", params: ({ event }) => republishLater(event, REPUBLISH_AFTER_MS) } },
+    "host.republish": { actions: { type: "republish", params: ({ event }) => ({ events: event.events, attempt: event.attempt }) } },
         "host.started": {
           actions: { type: "schedule", params: ({ context }) => tickOf(context.config, context.nextSlot) },
         },

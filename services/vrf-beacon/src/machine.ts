@@ -1,5 +1,5 @@
 import { assign, enqueueActions, setup } from "xstate";
-import type { HostActorFailed, HostInput, HostStarted, OutputDraft, PublishParams, RunParams, ScheduleParams } from "@zk-testnet/actors";
+import { type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type OutputDraft, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type RunParams, type ScheduleParams } from "@zk-testnet/actors";
 import type { BeaconSignature, Hash, ProtocolEvent, Round } from "@zk-testnet/protocol";
 
 /** What the beacon needs of the network; the machine's input. */
@@ -44,7 +44,7 @@ export interface SignRoundInput {
   readonly round: number;
 }
 
-export type BeaconEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | RoundTick | RoundSigned;
+export type BeaconEvent = HostInput<ProtocolEvent> | HostStarted | HostActorFailed | HostPublishFailed | HostRepublish | RoundTick | RoundSigned;
 
 /** The name of the actor that signs a round (bound to the beacon key in service.ts). */
 export const SIGN_ROUND = "signRound";
@@ -89,7 +89,8 @@ export const beaconMachine = setup({
   // Host actions: the host carries them out (none while replaying); the machine only names them with params.
   actions: {
     publish: (_, _params: PublishParams) => undefined,
-    schedule: (_, _params: ScheduleParams<RoundTick>) => undefined,
+    republish: (_, _params: RepublishParams) => undefined,
+    schedule: (_, _params: ScheduleParams<RoundTick | HostRepublish>) => undefined,
     run: (_, _params: RunParams) => undefined,
   },
   guards: {
@@ -118,6 +119,9 @@ export const beaconMachine = setup({
       always: { guard: "isAllPublished", target: "finished" },
       on: {
         // After a replay nothing is scheduled: arm the next round not yet published.
+    // An append whose retries were spent: the same events again a little later, never dropped.
+    "host.publishFailed": { actions: { type: "schedule", params: ({ event }) => republishLater(event, REPUBLISH_AFTER_MS) } },
+    "host.republish": { actions: { type: "republish", params: ({ event }) => ({ events: event.events, attempt: event.attempt }) } },
         "host.started": {
           actions: { type: "schedule", params: ({ context }) => tickOf(context.config, context.latest + 1) },
         },

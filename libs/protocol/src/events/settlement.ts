@@ -133,3 +133,22 @@ export const ProverEjected = defineEvent(
   ),
   "The stake of `prover` fell below the minimum: from epoch `epoch` on it is not eligible for assignments.",
 );
+
+export const EpochStarted = defineEvent(
+  "EpochStarted",
+  1,
+  payloadOf(
+    "EpochStarted",
+    {
+      epoch: Epoch,
+      slot: described(Slot, "The epoch's first slot."),
+      eligible: described(Schema.Number.pipe(Schema.int(), Schema.nonNegative()), "How many provers the registry holds eligible for the epoch."),
+    },
+    "The L1 entered an epoch: the registry as of its start is fixed.",
+  ),
+  [
+    "The L1 crossed into epoch `epoch` (its first input timed at or after the epoch's first slot).",
+    "The eligible set of every block of the epoch is the registry as the l1.events before this record leave it:",
+    "registered provers with at least the minimum stake, not ejected. Emitted once per epoch, in order, after the epoch's ProverEjected records.",
+  ].join(" "),
+);

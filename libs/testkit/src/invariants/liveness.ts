@@ -1,4 +1,4 @@
-import { childrenOf, isPadding, provableNodes, provingWindowSlots, rootLevel } from "@zk-testnet/mechanisms";
+import { childrenOf, epochOf, isPadding, provableNodes, provingWindowSlots, rootLevel } from "@zk-testnet/mechanisms";
 import type { BlockNumber, EventOf, ProverId, TxCount } from "@zk-testnet/protocol";
 import type { BlockAssignment } from "../assignment.ts";
 import type { Honesty } from "../honesty.ts";
@@ -50,7 +50,9 @@ const premiseFails = (log: RunLog, proposed: EventOf<"BlockProposed">, assignmen
   const honestNow = (prover: string) => honesty.honestDuring(prover, proposed.time, until);
   if (assignment.recomputed === undefined && assignment.logged.size === 0) {
     // Never assigned: the premise needs an honest prover eligible for it at all.
-    const eligible = log.registry.eligibleAt(log.network.params, proposed.payload.slot, proposed.time);
+    const { params } = log.network;
+    const eligible = log.registry.eligibleFor(params, epochOf(params, proposed.payload.slot));
+    if (eligible === undefined) return `the L1 never started epoch ${epochOf(params, proposed.payload.slot)}`;
     return eligible.some((p) => honestNow(p.prover)) ? undefined : "no honest prover was eligible for it";
   }
   const broken = siblingGroups(proposed, assignment).find((group) => !group.provers.some(honestNow));
