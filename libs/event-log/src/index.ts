@@ -6,3 +6,14 @@ export { KafkaEventLog, makeKafkaLog, retrySchedule, type KafkaLogOptions } from
 export { parseJsonl, recordToLine, sha256, toJsonl } from "./jsonl.ts";
 export { murmur2, partitionOf } from "./partitioner.ts";
 export { appendEvent, appendEvents, protocolCodec, protocolTopicSpecs } from "./protocol.ts";
+export {
+  DELIVERY_FAULT_KINDS,
+  DeliveryFaultLog,
+  DeliveryFaults,
+  withDeliveryFaults,
+  type DeliveryFault,
+  type DeliveryFaultControl,
+  type DeliveryFaultKind,
+  type DeliveryFaultOptions,
+  type SeededRandom,
+} from "./delivery-faults.ts";

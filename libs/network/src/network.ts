@@ -57,11 +57,21 @@ export interface NetworkOptions {
   readonly params?: Partial<ProtocolParams>;
   readonly beacon?: Partial<BeaconSpec>;
   readonly faults?: readonly FaultSpec[];
+  /** Per-prover replacements of the seeded stake, fee or speed, by prover id (`prover-3`). */
+  readonly overrides?: Readonly<Record<string, ProverOverride>>;
+}
+
+/** What a scenario may fix about one prover instead of drawing it from the seed. */
+export interface ProverOverride {
+  readonly stake?: bigint;
+  readonly fee?: bigint;
+  readonly speed?: number;
 }
 
 /**
  * A network from a few numbers: provers get seeded stakes (1 to 10 times the minimum), fees
- * and speeds (0.8 to 1.5), so the same seed always gives the same network.
+ * and speeds (0.8 to 1.5), so the same seed always gives the same network. `overrides`
+ * replaces drawn values after every draw, so the other provers keep theirs.
  */
 export const makeNetwork = (options: NetworkOptions): Either.Either<NetworkConfig, InvalidNetworkConfig> => {
   if (!Number.isSafeInteger(options.provers) || options.provers < 1) {
@@ -78,13 +88,15 @@ export const makeNetwork = (options: NetworkOptions): Either.Either<NetworkConfi
   if (Either.isLeft(params)) return Either.left(new InvalidNetworkConfig({ message: params.left.message }));
   const faultProblem = options.faults === undefined ? undefined : faultsProblem(options.faults);
   if (faultProblem !== undefined) return Either.left(new InvalidNetworkConfig({ message: faultProblem }));
+  const overrideProblem = options.overrides === undefined ? undefined : overridesProblem(options.overrides, options.provers);
+  if (overrideProblem !== undefined) return Either.left(new InvalidNetworkConfig({ message: overrideProblem }));
   const rng = makeRng(options.seed).fork("network/provers");
   const provers = Array.from({ length: options.provers }, (_, i): ProverSpec => ({
     id: `prover-${i + 1}` as ProverId,
     stake: params.right.minimumStake * BigInt(1 + rng.nextInt(10)),
     fee: BigInt(100 + rng.nextInt(900)),
     speed: Math.round((0.8 + rng.nextFloat() * 0.7) * 100) / 100,
-  }));
+  })).map((prover) => withOverride(prover, options.overrides?.[prover.id]));
   return Either.right({
     seed: options.seed,
     genesisMs: options.genesisMs,
@@ -107,6 +119,29 @@ const faultsProblem = (faults: unknown): string | undefined => {
     if (spec.params !== undefined && (spec.params === null || typeof spec.params !== "object" || Object.values(spec.params).some((v) => typeof v !== "string"))) {
       return `faults[${i}].params must map names to strings`;
     }
+  }
+  return undefined;
+};
+
+const withOverride = (prover: ProverSpec, o: ProverOverride | undefined): ProverSpec =>
+  o === undefined
+    ? prover
+    : {
+        ...prover,
+        ...(o.stake !== undefined ? { stake: o.stake } : {}),
+        ...(o.fee !== undefined ? { fee: o.fee } : {}),
+        ...(o.speed !== undefined ? { speed: o.speed } : {}),
+      };
+
+/** What is wrong with per-prover overrides, if anything: known ids, a positive stake, a fee ≥ 0, a positive finite speed. */
+const overridesProblem = (overrides: Readonly<Record<string, ProverOverride>>, count: number): string | undefined => {
+  for (const [id, o] of Object.entries(overrides)) {
+    const n = Number(/^prover-(\d+)$/.exec(id)?.[1]);
+    if (!(n >= 1 && n <= count) || id !== `prover-${n}`) return `overrides: unknown prover "${id}" (the network has prover-1 to prover-${count})`;
+    // Stake weighting needs every prover's stake positive.
+    if (o.stake !== undefined && !(typeof o.stake === "bigint" && o.stake > 0n)) return `overrides.${id}.stake must be a bigint > 0, got ${String(o.stake)}`;
+    if (o.fee !== undefined && !(typeof o.fee === "bigint" && o.fee >= 0n)) return `overrides.${id}.fee must be a bigint ≥ 0, got ${String(o.fee)}`;
+    if (o.speed !== undefined && !(typeof o.speed === "number" && Number.isFinite(o.speed) && o.speed > 0)) return `overrides.${id}.speed must be a number > 0, got ${String(o.speed)}`;
   }
   return undefined;
 };

@@ -41,6 +41,28 @@ describe("network config", () => {
     expect(Either.isLeft(decodeNetwork(JSON.stringify({ ...JSON.parse(encodeNetwork(plain)), faults: "crash" })))).toBe(true);
   });
 
+  it("applies per-prover overrides after the seeded draws, leaving the other provers as drawn", () => {
+    const plain = Either.getOrThrow(makeNetwork({ seed: "s1", genesisMs: 0, slots: 1, provers: 4 }));
+    const n = Either.getOrThrow(
+      makeNetwork({ seed: "s1", genesisMs: 0, slots: 1, provers: 4, overrides: { "prover-2": { stake: 7n, fee: 0n }, "prover-4": { speed: 2.5 } } }),
+    );
+    expect(n.provers[1]).toEqual({ ...plain.provers[1], stake: 7n, fee: 0n });
+    expect(n.provers[3]).toEqual({ ...plain.provers[3], speed: 2.5 });
+    expect([n.provers[0], n.provers[2]]).toEqual([plain.provers[0], plain.provers[2]]);
+    expect(Either.getOrThrow(decodeNetwork(encodeNetwork(n)))).toEqual(n);
+  });
+
+  it.each([
+    ["prover-9", { stake: 1n }, /unknown prover "prover-9"/],
+    ["prover-01", { stake: 1n }, /unknown prover "prover-01"/],
+    ["prover-1", { stake: 0n }, /overrides\.prover-1\.stake must be a bigint > 0/],
+    ["prover-1", { fee: -1n }, /overrides\.prover-1\.fee/],
+    ["prover-1", { speed: 0 }, /overrides\.prover-1\.speed/],
+  ])("rejects the override of %s", (id, override, message) => {
+    const bad = makeNetwork({ seed: "s", genesisMs: 0, slots: 1, provers: 2, overrides: { [id]: override } });
+    expect(Either.isLeft(bad) && bad.left.message).toMatch(message);
+  });
+
   it("maps clock time to slots", () => {
     const n = Either.getOrThrow(makeNetwork({ seed: "s", genesisMs: 10_000, slots: 1, provers: 1, slotMs: 2_000 }));
     expect(slotAt(n, 10_000)).toBe(0);

@@ -191,7 +191,7 @@ export const topics = [
     partitions: 1,
     eventTypes: ["FaultInjected", "FaultHealed"],
     writers: ["orchestrator"],
-    readers: ["prover-pool", "orchestrator"],
+    readers: ["prover-pool", "aggregator", "orchestrator"],
     ...forever,
   },
 ] as const satisfies readonly TopicSpec[];

@@ -51,12 +51,20 @@ export const configuredFaults = (network: NetworkConfig): ReadonlySet<string> =>
   return new Set(faults.filter((f) => f.fault !== "honest").map((f) => f.target));
 };
 
+/** Faults done to a prover by someone else (a proof forged in its name): they leave it honest. */
+export const FAULTS_DONE_TO_THE_TARGET: ReadonlySet<string> = new Set(["forge"]);
+
+/** Services of the testnet whose outage halts proving for everyone: no prover's fault. */
+export const INFRASTRUCTURE: ReadonlySet<string> = new Set(["sequencer", "vrf-beacon", "aggregator", "l1-settlement"]);
+
 export interface Honesty {
   /** Provers never faulted during the run. */
   readonly honest: ReadonlySet<string>;
   /** Whether a prover was free of every fault during [from, to]. */
   readonly honestDuring: (prover: string, from: number, to: number) => boolean;
   readonly windows: readonly FaultWindow[];
+  /** Whether an infrastructure service (INFRASTRUCTURE) was crashed at some point of [from, to]. */
+  readonly outageDuring: (from: number, to: number) => boolean;
 }
 
 /**
@@ -71,17 +79,20 @@ export const honestyOf = (
   given: ReadonlySet<ProverId> | undefined,
 ): Honesty => {
   const windows = faultWindows(events);
+  const outageDuring = (from: number, to: number) => windows.some((w) => INFRASTRUCTURE.has(w.target) && w.from <= to && w.to >= from);
   if (given !== undefined) {
     const honest = new Set<string>(given);
-    return { honest, honestDuring: (prover) => honest.has(prover), windows };
+    return { honest, honestDuring: (prover) => honest.has(prover), windows, outageDuring };
   }
   const configured = configuredFaults(network);
-  const targeted = new Set(windows.map((w) => w.target));
+  const faulting = windows.filter((w) => !FAULTS_DONE_TO_THE_TARGET.has(w.fault));
+  const targeted = new Set(faulting.map((w) => w.target));
   const honest = new Set(knownProvers.filter((p) => !configured.has(p) && !targeted.has(p)));
   return {
     honest,
     honestDuring: (prover, from, to) =>
-      !configured.has(prover) && !windows.some((w) => w.target === prover && w.from <= to && w.to >= from),
+      !configured.has(prover) && !faulting.some((w) => w.target === prover && w.from <= to && w.to >= from),
     windows,
+    outageDuring,
   };
 };

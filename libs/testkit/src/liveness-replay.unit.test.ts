@@ -48,6 +48,20 @@ describe("invariant 5: liveness", () => {
     ]);
   });
 
+  it("does not check a block whose window saw a testnet service down, and a forged proof leaves its prover honest", () => {
+    const { run, block } = stalledRun(windowMs + 1_000);
+    const holder = nth(block.assigned.get("0/0") ?? [], 0).payload.prover;
+    // A proof forged in a prover's name is done to it: the block is still checked.
+    run.event("FaultInjected", { fault: "forge", target: holder, params: {} }, 1_000, "orchestrator");
+    expect(checkInvariants({ network, events: run.events }).violations.map((v) => v.rule)).toEqual(["not-finalized-in-window"]);
+    // The aggregator down for a while in the window: liveness is not the provers' to keep.
+    run.event("FaultInjected", { fault: "crash", target: "aggregator", params: {} }, 1_500, "orchestrator");
+    run.event("FaultHealed", { fault: "crash", target: "aggregator" }, 2_500, "orchestrator");
+    const report = checkInvariants({ network, events: run.events });
+    expect(report.violations).toEqual([]);
+    expect(report.liveness.unchecked.map((u) => u.block)).toEqual([0]);
+  });
+
   it("counts a block whose window is still open at the end of the run as pending", () => {
     const { run } = stalledRun(windowMs - 1);
     const report = checkInvariants({ network, events: run.events });

@@ -56,6 +56,11 @@ export interface AggregatorContext {
   readonly blocks: Readonly<Record<string, BlockTree>>;
   /** Decided outputs not read back from the log yet (see outbox.ts). */
   readonly outbox: Outbox;
+  /**
+   * The griefing fault in force (FaultInjected { grief } on the aggregator): the provers whose
+   * valid proofs it drops ("*": everyone's). Empty when it is honest.
+   */
+  readonly griefing: readonly string[];
 }
 
 /** An epoch's eligible set, fixed when the L1 started the epoch. */
@@ -71,7 +76,7 @@ export interface Decision {
   readonly drafts: readonly OutputDraft[];
 }
 
-export const initialContext = (input: AggregatorInput): AggregatorContext => ({ config: input, registry: {}, ejected: {}, epochs: {}, rounds: {}, blocks: {}, outbox: {} });
+export const initialContext = (input: AggregatorInput): AggregatorContext => ({ config: input, registry: {}, ejected: {}, epochs: {}, rounds: {}, blocks: {}, outbox: {}, griefing: [] });
 
 const unchanged = (context: AggregatorContext): Decision => ({ context, drafts: [] });
 
@@ -198,11 +203,25 @@ const onBlockReorgedOut = (context: AggregatorContext, event: EventOf<"BlockReor
   return unchanged(withTree(context, block, { phase: "reorged" }));
 };
 
+/** Whether a griefing aggregator drops this prover's proofs. */
+const griefs = (context: AggregatorContext, prover: string): boolean =>
+  context.griefing.includes("*") || context.griefing.includes(prover);
+
+/** A fault on the aggregator itself: `grief` (drop valid proofs of `params.prover`, or of everyone) until healed. */
+const onFault = (context: AggregatorContext, event: EventOf<"FaultInjected"> | EventOf<"FaultHealed">): Decision => {
+  if (event.payload.target !== "aggregator" || event.payload.fault !== "grief") return unchanged(context);
+  if (event.type === "FaultHealed") return unchanged({ ...context, griefing: [] });
+  const victim = event.payload.params["prover"] ?? "*";
+  return unchanged({ ...context, griefing: [...new Set([...context.griefing, victim])].sort() });
+};
+
 const onProofSubmitted = (context: AggregatorContext, event: EventOf<"ProofSubmitted">): Decision => {
   const submission = event.payload;
   const { block, level, index, prover } = submission;
   const tree = context.blocks[String(block)];
   const judgement = judgeProof({ registry: context.registry, tree, submission, time: event.time, params: context.config.params });
+  // Griefing: a valid proof is dropped as if it never came (no verdict); the prover's receipt is its defence.
+  if (judgement.verdict === "accept" && griefs(context, prover)) return unchanged(context);
   const correlationId = blockCorrelationId(block);
   switch (judgement.verdict) {
     case "reject": {
@@ -247,6 +266,9 @@ const decide = (context: AggregatorContext, event: ProtocolEvent): Decision => {
       return onProverEjected(context, event);
     case "EpochStarted":
       return onEpochStarted(context, event);
+    case "FaultInjected":
+    case "FaultHealed":
+      return onFault(context, event);
     case "BlockReorgedOut":
       return onBlockReorgedOut(context, event);
     // Its own outputs, read back: foldInput handles them (see readBackOwn).
@@ -258,14 +280,12 @@ const decide = (context: AggregatorContext, event: ProtocolEvent): Decision => {
     case "RootProofSubmitted":
     case "SubmitRoot":
       return unchanged(context);
-    // Not the aggregator's business: receipts and money are l1-settlement's, faults the provers'.
+    // Not the aggregator's business: receipts and money are l1-settlement's (faults on the aggregator itself are folded above).
     case "ProofReceiptPosted":
     case "BlockFinalized":
     case "RewardPaid":
     case "ProverSlashed":
     case "UncleRewardPaid":
-    case "FaultInjected":
-    case "FaultHealed":
     case "RegisterProver":
     case "DepositStake":
     case "Unbond":
@@ -357,6 +377,8 @@ export const foldedTypes: ReadonlySet<ProtocolEvent["type"]> = new Set([
   "EpochStarted",
   "BlockReorgedOut",
   "ProofSubmitted",
+  "FaultInjected",
+  "FaultHealed",
   ...ownOutputTypes,
 ]);
 

@@ -159,6 +159,30 @@ describe("aggregator: assignment", () => {
 });
 
 describe("aggregator: proofs", () => {
+  it("griefing (a fault on the aggregator): valid proofs of the victim are dropped without a verdict until healed; others' are judged", () => {
+    const { snapshot, leaves } = openBlock(0, 8);
+    const victimLeaf = nth(leaves, 0);
+    const victim = victimLeaf.prover;
+    const other = leaves.find((l) => l.prover !== victim);
+    const grief = envelope("FaultInjected", { fault: "grief", target: "aggregator", params: { prover: victim } }, { time: 1_500, slot: 0, source: "orchestrator" });
+    const griefing = when(snapshot, grief);
+    expect(griefing.published).toEqual([]);
+    const dropped = when(griefing.snapshot, proofFor(victimLeaf, { time: 2_000 }));
+    expect(dropped.published).toEqual([]);
+    expect(dropped.snapshot.context.blocks).toEqual(griefing.snapshot.context.blocks);
+    // An invalid proof is still rejected: griefing drops only what it should have accepted.
+    expect(when(griefing.snapshot, proofFor(victimLeaf, { time: 2_000, publicInput: txHash(9, 9) })).published.map((d) => d.type)).toEqual(["ProofRejected"]);
+    if (other !== undefined) expect(when(griefing.snapshot, proofFor(other, { time: 2_000 })).published.map((d) => d.type)).toContain("ProofAccepted");
+    // A prover-less grief drops everyone's; a heal ends it.
+    const everyone = when(snapshot, envelope("FaultInjected", { fault: "grief", target: "aggregator", params: {} }, { time: 1_500, slot: 0, source: "orchestrator" }));
+    if (other !== undefined) expect(when(everyone.snapshot, proofFor(other, { time: 2_000 })).published).toEqual([]);
+    const healed = when(griefing.snapshot, envelope("FaultHealed", { fault: "grief", target: "aggregator" }, { time: 1_800, slot: 0, source: "orchestrator" }));
+    expect(when(healed.snapshot, proofFor(victimLeaf, { time: 2_000 })).published.map((d) => d.type)).toEqual(["ProofAccepted"]);
+    // A fault on someone else is not the aggregator's.
+    const elsewhere = when(snapshot, envelope("FaultInjected", { fault: "grief", target: "prover-1", params: {} }, { time: 1_500, slot: 0, source: "orchestrator" }));
+    expect(elsewhere.snapshot.context).toEqual(snapshot.context);
+  });
+
   it("accepts valid leaf proofs and hands out a merge node once both its children are accepted", () => {
     const { snapshot, leaves, assignment } = openBlock(0, 8);
     const first = when(snapshot, proofFor(nth(leaves, 0), { time: 2_000 }));

@@ -16,7 +16,7 @@ export const SERVICE_NAME = "aggregator";
  * outputs (proving.assignments, and SubmitRoot on l1.transactions), read back to know what
  * the log already holds. In a replay, ties of equal time follow this order.
  */
-export const AGGREGATOR_INPUTS = ["l1.events", "l2.blocks", "beacon.rounds", "proving.assignments", "l1.transactions", "proving.proofs"] as const;
+export const AGGREGATOR_INPUTS = ["l1.events", "l2.blocks", "beacon.rounds", "proving.assignments", "l1.transactions", "proving.proofs", "testnet.faults"] as const;
 
 /** What the machine needs of the network: the protocol parameters, the start of slot 0 and the beacon's public key. */
 export const aggregatorInput = (network: NetworkConfig): AggregatorInput => ({

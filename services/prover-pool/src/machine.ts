@@ -10,6 +10,8 @@ import {
   type BlockNumber,
   type EventOf,
   type Hash,
+  type Level,
+  type NodeIndex,
   type ProofSignature,
   type ProofStatement,
   type ProtocolEvent,
@@ -129,6 +131,8 @@ export interface ProverPoolContext {
   readonly nodes: Readonly<Record<string, NodeStatement>>;
   /** The open rounds of unsettled blocks, by node key. */
   readonly openRounds: Readonly<Record<string, OpenRound>>;
+  /** The accepted proof of each node of unsettled blocks (ProofAccepted), by node key: whether ours made it into the tree. */
+  readonly accepted: Readonly<Record<string, Hash>>;
 }
 
 export interface ProverPoolInput {
@@ -170,6 +174,7 @@ export const foldedTypes: ReadonlySet<ProtocolEvent["type"]> = new Set([
   "TakeoverOpened",
   "ProofSubmitted",
   "PostReceipt",
+  "ProofAccepted",
   "BlockFinalized",
   "BlockReorgedOut",
   "FaultInjected",
@@ -263,6 +268,7 @@ export const initialContext = (input: ProverPoolInput): ProverPoolContext => {
     awaiting: {},
     nodes: {},
     openRounds: {},
+    accepted: {},
   };
 };
 
@@ -404,7 +410,7 @@ const withoutBlock = <V>(record: Readonly<Record<string, V>>, block: BlockNumber
 /** A block is settled (finalized or reorged out): its work is over, so forget it and stop what is still armed. */
 const settle = (context: ProverPoolContext, block: BlockNumber): PoolStep => {
   const armed = Object.entries(context.pending).filter(([key, work]) => key.startsWith(`${block}/`) && work.due !== null);
-  const records = [context.pending, context.submitted, context.receipts, context.awaiting, context.nodes, context.openRounds];
+  const records = [context.pending, context.submitted, context.receipts, context.awaiting, context.nodes, context.openRounds, context.accepted];
   if (!records.some((record) => Object.keys(record).some((key) => key.startsWith(`${block}/`)))) return unchanged(context);
   return {
     context: {
@@ -415,9 +421,31 @@ const settle = (context: ProverPoolContext, block: BlockNumber): PoolStep => {
       awaiting: withoutBlock(context.awaiting, block),
       nodes: withoutBlock(context.nodes, block),
       openRounds: withoutBlock(context.openRounds, block),
+      accepted: withoutBlock(context.accepted, block),
     },
     actions: armed.map(([key]) => cancelAction(key)),
   };
+};
+
+/**
+ * A finalized block: every receipt of ours whose proof was not the node's accepted one (left
+ * out: another prover's won, or a griefing aggregator dropped ours) is claimed as an uncle
+ * (ClaimUncle; the L1 pays it only for a receipt posted before the deadline), then the block is settled.
+ */
+const claimUncles = (context: ProverPoolContext, event: EventOf<"BlockFinalized">): PoolStep => {
+  const { block } = event.payload;
+  const claims = Object.entries(context.receipts)
+    .filter(([key, proofHash]) => {
+      const accepted = context.accepted[key.slice(0, key.indexOf("@"))];
+      return key.startsWith(`${block}/`) && accepted !== undefined && accepted !== proofHash;
+    })
+    .map(([key, proofHash]): OutputDraft<"ClaimUncle"> => {
+      const [node = "", prover = ""] = key.split("@");
+      const [, level, index] = node.split("/").map(Number);
+      return { type: "ClaimUncle", correlationId: blockCorrelationId(block), slot: event.slot, payload: { block, level: level as Level, index: index as NodeIndex, prover: prover as ProverId, proofHash } };
+    });
+  const settled = settle(context, block);
+  return claims.length === 0 ? settled : { context: settled.context, actions: [...settled.actions, { type: "publish", params: { events: claims as readonly OutputDraft[] } }] };
 };
 
 /** A NodeAssigned: remember the node's statement; if the prover is ours, it takes the node (with the takeover it may be the second half of). */
@@ -596,7 +624,10 @@ export const onInput = (context: ProverPoolContext, event: ProtocolEvent): PoolS
       return onSubmitted(context, event);
     case "PostReceipt":
       return onReceipt(context, event);
+    case "ProofAccepted":
+      return context.accepted[nodeKey(event.payload)] === undefined ? unchanged({ ...context, accepted: { ...context.accepted, [nodeKey(event.payload)]: event.payload.proofHash } }) : unchanged(context);
     case "BlockFinalized":
+      return claimUncles(context, event);
     case "BlockReorgedOut":
       return settle(context, event.payload.block);
     case "FaultInjected":
@@ -607,7 +638,6 @@ export const onInput = (context: ProverPoolContext, event: ProtocolEvent): PoolS
     case "BeaconRound":
     case "NodeDeadlineMissed":
     case "ProofReceiptPosted":
-    case "ProofAccepted":
     case "ProofRejected":
     case "RootProofSubmitted":
     case "RewardPaid":

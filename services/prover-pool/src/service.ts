@@ -56,12 +56,15 @@ export interface PoolShard {
 export const shardNetwork = (network: NetworkConfig, shard?: PoolShard): NetworkConfig =>
   shard === undefined ? network : { ...network, provers: network.provers.filter((p) => shard.provers.includes(p.id)) };
 
+/** Proofs and receipts it reads back are its own only: one forged in its prover's name (another source) is not its work done. */
+const ownWrites: ReadonlySet<string> = new Set(["ProofSubmitted", "PostReceipt"]);
+
 export const definition = (network: NetworkConfig, shard?: PoolShard): ServiceDefinition<typeof machine> => ({
   name: shard?.name ?? SERVICE_NAME,
   machine,
   input: { network: shardNetwork(network, shard) },
   inputs: INPUT_TOPICS,
-  accepts: (event) => foldedTypes.has(event.type),
+  accepts: (event) => foldedTypes.has(event.type) && (!ownWrites.has(event.type) || event.source === (shard?.name ?? SERVICE_NAME)),
   actors: { prove: proveWith(proverKeys(network)), proveTwice: proveTwiceWith(proverKeys(network)), warn: warnActor },
 });
 

@@ -48,6 +48,8 @@ const siblingGroups = (proposed: EventOf<"BlockProposed">, assignment: BlockAssi
 /** Why the liveness premise fails for a block, or undefined when it holds. */
 const premiseFails = (log: RunLog, proposed: EventOf<"BlockProposed">, assignment: BlockAssignment, honesty: Honesty, until: number): string | undefined => {
   const honestNow = (prover: string) => honesty.honestDuring(prover, proposed.time, until);
+  // Liveness is the provers' promise: a testnet service down during the window voids it.
+  if (honesty.outageDuring(proposed.time, until)) return "a testnet service was down during its proving window";
   if (assignment.recomputed === undefined && assignment.logged.size === 0) {
     // Never assigned: the premise needs an honest prover eligible for it at all.
     const { params } = log.network;

@@ -3,7 +3,7 @@ import { Effect, Either } from "effect";
 import fc from "fast-check";
 import { makeNetwork } from "@zk-testnet/network";
 import { formatReport } from "@zk-testnet/testkit";
-import { FAULT_KINDS, type FaultStep } from "./faults.ts";
+import { PROVER_FAULT_KINDS, type FaultStep } from "./faults.ts";
 import { simulate } from "./simulate.ts";
 
 // At least 200 runs in CI; ZKT_PROPERTY_RUNS=N for more.
@@ -14,7 +14,7 @@ const scenario = fc.record({
   seed: fc.string({ minLength: 1, maxLength: 12 }),
   faults: fc.array(
     fc.record({
-      kind: fc.constantFrom(...FAULT_KINDS),
+      kind: fc.constantFrom(...PROVER_FAULT_KINDS),
       prover: fc.integer({ min: 1, max: PROVERS }),
       slot: fc.integer({ min: 0, max: 2 }),
       heal: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),

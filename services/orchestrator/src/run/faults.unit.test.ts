@@ -1,7 +1,8 @@
-import { Either } from "effect";
-import { describe, expect, it } from "vitest";
-import { makeNetwork } from "@zk-testnet/network";
-import { faultEvents, parseFaultSpec } from "./faults.ts";
+import { describe, expect, it } from "@effect/vitest";
+import { Effect, Either, TestClock } from "effect";
+import { makeEmbeddedLog, EventLog, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { makeNetwork, slotStart } from "@zk-testnet/network";
+import { faultEvents, injectFaults, malformedRecords, parseFaultSpec } from "./faults.ts";
 
 const network = Either.getOrThrow(makeNetwork({ seed: "f", genesisMs: 0, slots: 10, provers: 8 }));
 
@@ -14,11 +15,59 @@ describe("fault spec", () => {
     expect(parseFaultSpec("slow:prover-2@slot1+4?factor=3", network)).toEqual([{ kind: "slow", target: "prover-2", slot: 1, slots: 4, params: { factor: "3" } }]);
   });
 
+  it("parses service crashes, delivery faults on topics, malformed records, forgeries and griefing", () => {
+    const spec = [
+      "crash:aggregator@slot3+2",
+      "crash:vrf-beacon@slot2+3",
+      "duplicate:proving.proofs@slot2+3",
+      "reorder:proving.proofs@slot0+4?window=3&ms=250",
+      "delay:l2.blocks@slot1+2?ms=500",
+      "malformed:testnet.faults@slot4",
+      "forge:prover-2@slot3",
+      "forge:unregistered@slot3",
+      "grief:aggregator@slot1+2?prover=prover-3",
+      "grief:aggregator@slot6",
+    ].join(",");
+    expect(parseFaultSpec(spec, network)).toEqual([
+      { kind: "crash", target: "aggregator", slot: 3, slots: 2, params: {} },
+      { kind: "crash", target: "vrf-beacon", slot: 2, slots: 3, params: {} },
+      { kind: "duplicate", target: "proving.proofs", slot: 2, slots: 3, params: {} },
+      { kind: "reorder", target: "proving.proofs", slot: 0, slots: 4, params: { window: "3", ms: "250" } },
+      { kind: "delay", target: "l2.blocks", slot: 1, slots: 2, params: { ms: "500" } },
+      { kind: "malformed", target: "testnet.faults", slot: 4, params: {} },
+      { kind: "forge", target: "prover-2", slot: 3, params: {} },
+      { kind: "forge", target: "unregistered", slot: 3, params: {} },
+      { kind: "grief", target: "aggregator", slot: 1, slots: 2, params: { prover: "prover-3" } },
+      { kind: "grief", target: "aggregator", slot: 6, params: {} },
+    ]);
+  });
+
   it.each([
-    ["explode:prover-1@slot1", /unknown fault kind/],
+    ["explode:prover-1@slot1", /unknown fault kind "explode"/],
     ["crash:prover-99@slot1", /unknown prover "prover-99"/],
+    ["forge:prover-99@slot1", /unknown prover "prover-99"/],
     ["crash:prover-1", /expected KIND:TARGET@slotN/],
     ["slow:prover-1@slot1?factor=-2", /factor > 0/],
+    ["hang:aggregator@slot1", /hang targets a prover \(prover-1 to prover-8\); "aggregator" is a service/],
+    ["crash:l2.blocks@slot1", /crash targets a prover \(prover-1 to prover-8\) or a service \(sequencer, vrf-beacon, prover-pool, aggregator, l1-settlement\); "l2.blocks" is a topic/],
+    ["crash:database@slot1", /"database" is not a prover, service or topic of this network/],
+    ["crash:orchestrator@slot1", /"orchestrator" is not a prover, service or topic/],
+    ["duplicate:prover-3@slot1", /duplicate targets a topic \(l2.blocks, .*testnet.faults\); "prover-3" is a prover/],
+    ["delay:l2.blocks.dlq@slot1", /delay targets a topic .*"l2.blocks.dlq" is not a prover, service or topic/],
+    ["malformed:aggregator@slot1", /malformed targets a topic .*"aggregator" is a service/],
+    ["malformed:proving.proofs@slot1+2", /malformed happens once at its slot: no \+SLOTS/],
+    ["forge:prover-1@slot1+1", /forge happens once at its slot/],
+    ["forge:aggregator@slot1", /forge targets a prover \(prover-1 to prover-8\) or "unregistered" .*; "aggregator" is a service/],
+    ["grief:prover-2@slot1", /grief targets "aggregator"; "prover-2" is a prover/],
+    ["grief:sequencer@slot1", /grief targets "aggregator"; "sequencer" is a service/],
+    ["grief:aggregator@slot1?prover=prover-99", /grief's prover must be a prover of the network/],
+    ["grief:aggregator@slot1?victim=prover-1", /grief takes the parameter prover, not "victim"/],
+    ["delay:l2.blocks@slot1?ms=0", /delay needs ms, a whole number > 0/],
+    ["delay:l2.blocks@slot1?ms=fast", /delay needs ms/],
+    ["delay:l2.blocks@slot1?window=3", /delay takes the parameter ms, not "window"/],
+    ["reorder:proving.proofs@slot1?window=1", /reorder needs window, a whole number ≥ 2/],
+    ["reorder:proving.proofs@slot1?ms=-5", /reorder needs ms/],
+    ["duplicate:l1.events@slot1?times=3", /duplicate takes no parameters, not "times"/],
   ])("rejects %s with a clear message", (spec, message) => {
     expect(parseFaultSpec(spec, network)).toMatch(message);
   });
@@ -31,4 +80,37 @@ describe("fault spec", () => {
       ["FaultHealed", 7],
     ]);
   });
+});
+
+describe("fault injector", () => {
+  it.effect("appends each fault at its slot start; carries out what needs only the log; leaves out what this mode cannot do", () =>
+    Effect.gen(function* () {
+      const net = Either.getOrThrow(makeNetwork({ seed: "inject", genesisMs: 1_000, slots: 4, provers: 3, slotMs: 1_000 }));
+      const log = yield* makeEmbeddedLog();
+      yield* log.createTopics(protocolTopicSpecs);
+      const steps = parseFaultSpec(
+        "grief:aggregator@slot1+1?prover=prover-2,crash:aggregator@slot1+1,duplicate:l2.blocks@slot1,malformed:l2.blocks@slot2,forge:unregistered@slot2",
+        net,
+      );
+      if (typeof steps === "string") throw new Error(steps);
+      // No service control and no delivery wrapper here: the crash and the duplicate are left out.
+      yield* Effect.forkScoped(injectFaults(net, steps).pipe(Effect.provideService(EventLog, log)));
+      yield* TestClock.adjust(slotStart(net, 3));
+      const faults = (yield* log.read("testnet.faults")).map((r) => Either.getOrThrow(protocolCodec.decode(r.value)));
+      expect(faults.map((e) => [e.type, e.time, e.payload])).toEqual([
+        ["FaultInjected", slotStart(net, 1), { fault: "grief", target: "aggregator", params: { prover: "prover-2" } }],
+        ["FaultHealed", slotStart(net, 2), { fault: "grief", target: "aggregator" }],
+        ["FaultInjected", slotStart(net, 2), { fault: "malformed", target: "l2.blocks", params: {} }],
+        // No node was ever assigned: nothing to forge, and the event says so.
+        ["FaultInjected", slotStart(net, 2), { fault: "forge", target: "unregistered", params: { node: "none" } }],
+      ]);
+      const raw = yield* log.read("l2.blocks");
+      expect(raw.map((r) => r.value)).toEqual(malformedRecords("l2.blocks", raw[0]!.key).map((r) => r.value));
+      expect(raw.map((r) => protocolCodec.decode(r.value)).map((d) => (Either.isLeft(d) ? d.left.reason : "decoded"))).toEqual([
+        "bad-json",
+        "schema-violation",
+        "wrong-version",
+      ]);
+    }).pipe(Effect.scoped),
+  );
 });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, closeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Console, Context, Duration, Effect, Layer, Scope } from "effect";
+import { Console, Context, Data, Duration, Effect, Layer, Scope } from "effect";
 import { appendEvents, EventLog, KafkaEventLog, protocolTopicSpecs, type EventLogApi } from "@zk-testnet/event-log";
 import { makeEvent, type Slot } from "@zk-testnet/protocol";
 import { KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka";
@@ -82,6 +82,24 @@ const recordCrash = (log: EventLogApi, network: NetworkConfig, provers: readonly
     yield* appendEvents(log, events as never);
   }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not record the crash of ${provers.join(", ")}: ${error._tag}`)));
 
+/** The provers were not all registered before slot 0: the run would start with a partial eligible set. */
+export class ProcessesNotReady extends Data.TaggedError("ProcessesNotReady")<{ readonly message: string }> {}
+
+/** Waits (polling the run's report) until every prover is registered; says why not if slot 0 comes first or a process died. */
+const awaitRegistrations = (network: NetworkConfig, report: RunReport, children: ReadonlyMap<string, ServiceProcess>) =>
+  Effect.gen(function* () {
+    while (report.registered < network.provers.length) {
+      const dead = [...children.values()].find((c) => c.exit !== undefined);
+      if (dead !== undefined) return `${dead.name} exited (${dead.exit}) before every prover was registered (log: ${dead.logFile})`;
+      const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
+      if (now >= network.genesisMs) {
+        return `only ${report.registered} of ${network.provers.length} provers were registered by slot 0: the processes took longer than the lead before genesis to start`;
+      }
+      yield* Effect.sleep(Duration.millis(50));
+    }
+    return undefined;
+  });
+
 /** What a test (or the fault injector) can do to a running kafka-mode testnet. */
 export interface ProcessControl {
   readonly brokers: readonly string[];
@@ -142,7 +160,13 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
           serviceOf.set(service, service);
         }
       }
-      for (const [name, e] of envOf) children.set(name, yield* startServiceProcess(name, e, runDir, serviceOf.get(name)!));
+      // The L1 and the provers first, and the rest once every prover is registered: the L1 fixes
+      // epoch 0's eligible set when the first block reaches it, so no registration may trail it.
+      const first = [...envOf.keys()].filter((name) => serviceOf.get(name) === "l1-settlement" || serviceOf.get(name) === "prover-pool");
+      for (const name of first) children.set(name, yield* startServiceProcess(name, envOf.get(name)!, runDir, serviceOf.get(name)!));
+      const registered = yield* awaitRegistrations(network, report, children);
+      if (registered !== undefined) return yield* Effect.fail(new ProcessesNotReady({ message: registered }));
+      for (const [name, e] of envOf) if (!children.has(name)) children.set(name, yield* startServiceProcess(name, e, runDir, serviceOf.get(name)!));
       const scope = yield* Effect.scope;
       const stoppedOnPurpose = new Set<string>();
       let killCount = 0;
