@@ -272,32 +272,32 @@ export const runService = <M extends AnyStateMachine>(
     yield* Queue.offer(steps, { event: { type: "host.started", now } satisfies HostStarted, cause: timerCause(name, `started:${backlog.length}`), done: started });
     yield* Deferred.await(started);
 
-    // What arrived while it was down (after its committed offsets) is handled live, actions and
-    // all, before any timer runs; the subscription then skips it by id.
-    const pending = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, { group: name, part: "pending" });
-    for (const event of pending) {
-      seen.add(event.id);
-      const done = yield* Deferred.make<void>();
-      yield* Queue.offer(steps, { event: { type: "input", event } satisfies HostInput<ProtocolEvent>, cause: event.id, done });
-      yield* Deferred.await(done);
-    }
-    timersOpened = true;
-    yield* Deferred.succeed(timersOpen, undefined);
+    // Each input is queued once, whichever path brings it first: the subscription, or the
+    // catch-up read below (has-and-add runs without a yield in between).
+    const queueInput = (event: ProtocolEvent) =>
+      Effect.gen(function* () {
+        if (seen.has(event.id)) return;
+        seen.add(event.id);
+        const done = yield* Deferred.make<void>();
+        yield* Queue.offer(steps, { event: { type: "input", event } satisfies HostInput<ProtocolEvent>, cause: event.id, done });
+        yield* Deferred.await(done);
+      });
 
+    // Joining the group can take a while after a crash (the dead member's session must expire).
     const subscription = yield* log.subscribe({
       group: name,
       topics: definition.inputs,
       codec: protocolCodec,
       dedupe,
-      handler: (event) =>
-        definition.accepts !== undefined && !definition.accepts(event)
-          ? Effect.void
-          : Effect.gen(function* () {
-              const done = yield* Deferred.make<void>();
-              yield* Queue.offer(steps, { event: { type: "input", event } satisfies HostInput<ProtocolEvent>, cause: event.id, done });
-              yield* Deferred.await(done);
-            }),
+      handler: (event) => (definition.accepts !== undefined && !definition.accepts(event) ? Effect.void : queueInput(event)),
     });
+
+    // What arrived while it was down (after its committed offsets) is handled live, actions and
+    // all, before any timer runs: a deadline that passed meanwhile must not beat the proof that came in time.
+    const pending = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, { group: name, part: "pending" });
+    for (const event of pending) yield* queueInput(event);
+    timersOpened = true;
+    yield* Deferred.succeed(timersOpen, undefined);
 
     return {
       name,

@@ -6,13 +6,20 @@ import { UsageError } from "./args.ts";
 import { infraCommand } from "./commands/infra.ts";
 import { testCommand } from "./commands/test.ts";
 import { replayCommand } from "./commands/replay.ts";
+import { scenarioCommand } from "./commands/scenario.ts";
 import { upCommand } from "./commands/up.ts";
 
 const USAGE = `usage: testnet <command>
 
-  up [--mode embedded|kafka] [--slots N] [--provers N] [--txs T] [--seed S] [--slot-ms MS]
-     [--log-out FILE.jsonl] [--log-format json|pretty] [--brokers host:port,...]
+  up [--mode embedded|kafka|sim] [--sim] [--slots N] [--provers N] [--txs T] [--seed S] [--slot-ms MS]
+     [--log-out FILE.jsonl] [--log-format json|pretty] [--brokers host:port,...] [--faults SPEC]
                                  run a testnet until its blocks are finalized; prints progress and a summary
+                                 (sim: the whole network under a virtual clock, no real time)
+  scenario list                  the scenarios of e2e/scenarios: name, modes, description
+  scenario run <name|file|all>... [--mode sim|embedded|kafka] [--seed S] [--seeds N]
+     [--report-dir DIR] [--jobs N] [--brokers host:port,...]
+                                 run scenarios over seeds, check invariants and expectations; writes
+                                 JUnit XML and JSON reports (default reports/scenarios); exit 1 if any fails
   replay FILE.jsonl [--network FILE]
                                  rebuild every service's state from a log; print state hashes and ledger totals
   test [--tier all|unit|int|e2e] [--no-lint] [-- vitest args]
@@ -33,6 +40,8 @@ const dispatch = (argv: readonly string[]): Effect.Effect<void, unknown, Command
       return infraCommand(rest);
     case "replay":
       return replayCommand(rest);
+    case "scenario":
+      return scenarioCommand(rest);
     case "help":
     case "--help":
     case "-h":

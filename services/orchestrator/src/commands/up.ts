@@ -1,11 +1,15 @@
+import { writeFileSync } from "node:fs";
 import { Console, Effect, Either } from "effect";
 import { apiVersionsProbe } from "@zk-testnet/kafka";
-import { makeNetwork } from "@zk-testnet/network";
+import { encodeNetwork, makeNetwork, type NetworkConfig } from "@zk-testnet/network";
+import { formatMetrics, formatReport, readJsonl, runMetrics } from "@zk-testnet/testkit";
 import { UsageError, choiceFlag, intFlag, parseArgs } from "../args.ts";
 import { runEmbedded } from "../run/embedded.ts";
-import { parseFaultSpec } from "../run/faults.ts";
+import { parseFaultSpec, type FaultStep } from "../run/faults.ts";
 import { runProcesses } from "../run/processes.ts";
-import { formatSummary } from "../run/report.ts";
+import { emptyReport, formatSummary, observe } from "../run/report.ts";
+import { simulate } from "../run/simulate.ts";
+import { networkFileOf } from "./replay.ts";
 
 /** The run did not finalize every block it proposed; the summary says which. */
 export class RunIncomplete extends Error {
@@ -28,10 +32,34 @@ const FLAGS = {
   "beacon-port": "string",
   "beacon-path": "string",
   faults: "string",
+  sim: "boolean",
 } as const;
 
 /**
- * `testnet up [--mode embedded|kafka] [--slots N] [--provers N] [--txs T] [--seed S]
+ * `up --mode sim`: the whole network under simulate's virtual clock, then the same lines, metrics
+ * and invariant report as the other modes print; the outcome as `awaitRunEnd` names it.
+ */
+const runSimulated = (network: NetworkConfig, logOut: string | undefined, faults: readonly FaultStep[]) =>
+  Effect.gen(function* () {
+    const run = yield* simulate(network, faults);
+    const progress = emptyReport();
+    for (const event of run.events) {
+      const line = observe(progress, event);
+      if (line !== undefined) yield* Console.log(line);
+    }
+    const read = readJsonl(run.jsonl);
+    if (Either.isRight(read)) yield* Console.log(`\n${formatMetrics(runMetrics(read.right.events, network))}`);
+    yield* Console.log(`\n${formatReport(run.invariants)}`);
+    if (logOut !== undefined) {
+      writeFileSync(logOut, run.jsonl);
+      writeFileSync(networkFileOf(logOut), encodeNetwork(network));
+      yield* Console.log(`event log: ${logOut}`);
+    }
+    return { summary: run.summary, invariants: run.invariants, outcome: run.summary.unfinalized.length === 0 ? "finalized" : "window-passed" };
+  });
+
+/**
+ * `testnet up [--mode embedded|kafka|sim] [--sim] [--slots N] [--provers N] [--txs T] [--seed S]
  *  [--slot-ms MS] [--log-out FILE.jsonl] [--log-format json|pretty] [--brokers host:port,...]`
  */
 export const upCommand = (argv: readonly string[]) =>
@@ -40,7 +68,9 @@ export const upCommand = (argv: readonly string[]) =>
     if (parsed instanceof UsageError) return yield* parsed;
     if (parsed.positionals.length > 0) return yield* new UsageError({ message: `unexpected argument ${parsed.positionals[0]}` });
     const f = parsed.flags;
-    const mode = choiceFlag(f, "mode", ["embedded", "kafka"] as const, "embedded");
+    const chosen = choiceFlag(f, "mode", ["embedded", "kafka", "sim"] as const, f["sim"] === true ? "sim" : "embedded");
+    if (f["sim"] === true && chosen !== "sim") return yield* new UsageError({ message: `--sim and --mode ${String(f["mode"])} exclude each other` });
+    const mode = chosen;
     const slots = intFlag(f, "slots", 10, 1, 100_000);
     const provers = intFlag(f, "provers", 8, 1, 100_000);
     const txs = intFlag(f, "txs", 8, 1, 4_096);
@@ -49,6 +79,9 @@ export const upCommand = (argv: readonly string[]) =>
     const logFormat = choiceFlag(f, "log-format", ["json", "pretty"] as const, "json");
     for (const v of [mode, slots, provers, txs, slotMs, beaconPort, logFormat]) if (v instanceof UsageError) return yield* v;
     if ((slotMs as number) % 1_000 !== 0) return yield* new UsageError({ message: "--slot-ms must be a multiple of 1000 (the beacon's drand API counts whole seconds)" });
+    if (mode === "sim" && (f["beacon-port"] !== undefined || f["beacon-path"] !== undefined)) {
+      return yield* new UsageError({ message: "a simulation serves no beacon API: --beacon-port and --beacon-path need --mode embedded or kafka" });
+    }
     const brokersFlag = f["brokers"];
     if (brokersFlag !== undefined && mode !== "kafka") return yield* new UsageError({ message: "--brokers needs --mode kafka" });
     const brokers = typeof brokersFlag === "string" ? brokersFlag.split(",") : undefined;
@@ -70,8 +103,9 @@ export const upCommand = (argv: readonly string[]) =>
     // (the eligible set of epoch 0 is the provers registered by its start): one slot in one
     // process; in kafka mode five Node processes start and join their groups first (about 8 s
     // on 2 cores), so at least KAFKA_MODE_LEAD_MS.
-    const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
-    const lead = mode === "kafka" ? Math.max(KAFKA_MODE_LEAD_MS, slotMs as number) : (slotMs as number);
+    // A simulation's clock starts at 0: two slots for the services to start and the provers to register.
+    const now = mode === "sim" ? 0 : yield* Effect.clockWith((c) => c.currentTimeMillis);
+    const lead = mode === "kafka" ? Math.max(KAFKA_MODE_LEAD_MS, slotMs as number) : mode === "sim" ? 2 * (slotMs as number) : (slotMs as number);
     const port = beaconPort as number;
     const network = makeNetwork({
       seed,
@@ -90,7 +124,9 @@ export const upCommand = (argv: readonly string[]) =>
     const result =
       mode === "embedded"
         ? yield* runEmbedded(network.right, logOut, logFormat as "json" | "pretty", faults)
-        : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string, faults });
+        : mode === "sim"
+          ? yield* runSimulated(network.right, logOut, faults)
+          : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string, faults });
     yield* Console.log(`\n${formatSummary(result.summary)}`);
     if (!result.invariants.ok) {
       return yield* Effect.fail(new RunIncomplete(`invariant violations (${result.invariants.violations.length}): see the report above`));

@@ -59,11 +59,14 @@ export interface FaultStep {
   readonly params: Readonly<Record<string, string>>;
 }
 
-type TargetKind = "prover" | "service" | "topic" | "unregistered" | "aggregator";
+type TargetKind = "prover" | "service" | "topic" | "unregistered" | "aggregator" | "broker";
+
+/** A Kafka broker of a 3-node cluster that kafka mode started itself: `kafka-1` to `kafka-3`. */
+const BROKER = /^kafka-[123]$/;
 
 const TARGETS: { readonly [K in FaultKind]: readonly TargetKind[] } = {
-  crash: ["prover", "service"],
-  hang: ["prover"],
+  crash: ["prover", "service", "broker"],
+  hang: ["prover", "service", "broker"],
   slow: ["prover"],
   invalid: ["prover"],
   withhold: ["prover"],
@@ -120,7 +123,9 @@ export const parseFaultSpec = (spec: string, network: NetworkConfig): FaultStep[
               ? `a topic (${TOPIC_NAMES.join(", ")})`
               : k === "unregistered"
                 ? `"${UNREGISTERED}" (a prover id nobody registered)`
-                : `"aggregator"`,
+                : k === "broker"
+                  ? "a broker of kafka mode's 3-node cluster (kafka-1 to kafka-3)"
+                  : `"aggregator"`,
       )
       .join(" or ");
   const kindOfTarget = (target: string): TargetKind | undefined =>
@@ -132,7 +137,9 @@ export const parseFaultSpec = (spec: string, network: NetworkConfig): FaultStep[
           ? "topic"
           : target === UNREGISTERED
             ? "unregistered"
-            : undefined;
+            : BROKER.test(target)
+              ? "broker"
+              : undefined;
 
   const steps: FaultStep[] = [];
   for (const item of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
@@ -187,10 +194,21 @@ export const faultEvents = (steps: readonly FaultStep[]) =>
     ])
     .sort((a, b) => a.at - b.at || a.position - b.position);
 
-/** Stops and restarts the services of this process (the simulation, embedded mode). */
+/** Stops and restarts services (the simulation and embedded mode: in this process; kafka mode: processes, SIGKILL). */
 export interface ServiceControl {
   readonly stop: (service: string) => Effect.Effect<void>;
   readonly start: (service: string) => Effect.Effect<void>;
+  /** Freeze and thaw a service without losing its state (kafka mode: SIGSTOP / SIGCONT), for `hang` of a service. */
+  readonly pause?: (service: string) => Effect.Effect<void>;
+  readonly resume?: (service: string) => Effect.Effect<void>;
+}
+
+/** Kills, restarts, freezes and thaws the brokers of a cluster the run started (kafka mode, 3 nodes). */
+export interface BrokerControl {
+  readonly kill: (broker: number) => Effect.Effect<void>;
+  readonly restart: (broker: number) => Effect.Effect<void>;
+  readonly pause: (broker: number) => Effect.Effect<void>;
+  readonly resume: (broker: number) => Effect.Effect<void>;
 }
 
 /** What carries out the faults that are more than an event for a service to read. */
@@ -199,6 +217,8 @@ export interface FaultBackends {
   readonly services?: ServiceControl;
   /** For `duplicate`, `reorder`, `delay` on a topic. */
   readonly delivery?: DeliveryFaultControl;
+  /** For `crash` and `hang` of `kafka-N`. */
+  readonly brokers?: BrokerControl;
 }
 
 const isService = (target: string) => (SERVICE_NAMES as readonly string[]).includes(target);
@@ -206,6 +226,8 @@ const isService = (target: string) => (SERVICE_NAMES as readonly string[]).inclu
 /** Why a step cannot be carried out with these back ends, if it cannot. */
 export const unsupported = (step: FaultStep, backends: FaultBackends): string | undefined => {
   if (step.kind === "crash" && isService(step.target) && backends.services === undefined) return `crash of service ${step.target} needs a service control`;
+  if (step.kind === "hang" && isService(step.target) && backends.services?.pause === undefined) return `hang of service ${step.target} needs processes to freeze (kafka mode)`;
+  if (BROKER.test(step.target) && backends.brokers === undefined) return `${step.target} exists only in kafka mode with a 3-node cluster it started (--kafka-nodes 3)`;
   if ((DELIVERY_FAULT_KINDS as readonly string[]).includes(step.kind) && backends.delivery === undefined) return `${step.kind} needs the delivery-fault wrapper of the embedded log`;
   return undefined;
 };
@@ -358,6 +380,16 @@ const carryOut = (
       down.set(step.target, after);
       if (before === 0 && after === 1) yield* backends.services.stop(step.target);
       if (before === 1 && after === 0) yield* backends.services.start(step.target);
+      return;
+    }
+    if (step.kind === "hang" && isService(step.target) && backends.services?.pause !== undefined && backends.services.resume !== undefined) {
+      yield* injected ? backends.services.pause(step.target) : backends.services.resume(step.target);
+      return;
+    }
+    if (BROKER.test(step.target) && backends.brokers !== undefined) {
+      const broker = Number(step.target.slice("kafka-".length));
+      if (step.kind === "crash") yield* injected ? backends.brokers.kill(broker) : backends.brokers.restart(broker);
+      if (step.kind === "hang") yield* injected ? backends.brokers.pause(broker) : backends.brokers.resume(broker);
       return;
     }
     if ((DELIVERY_FAULT_KINDS as readonly string[]).includes(step.kind) && backends.delivery !== undefined) {

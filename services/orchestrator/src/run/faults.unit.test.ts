@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest";
 import { Effect, Either, TestClock } from "effect";
 import { makeEmbeddedLog, EventLog, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
 import { makeNetwork, slotStart } from "@zk-testnet/network";
-import { faultEvents, injectFaults, malformedRecords, parseFaultSpec } from "./faults.ts";
+import { faultEvents, injectFaults, malformedRecords, parseFaultSpec, type FaultBackends } from "./faults.ts";
 
 const network = Either.getOrThrow(makeNetwork({ seed: "f", genesisMs: 0, slots: 10, provers: 8 }));
 
@@ -48,8 +48,10 @@ describe("fault spec", () => {
     ["forge:prover-99@slot1", /unknown prover "prover-99"/],
     ["crash:prover-1", /expected KIND:TARGET@slotN/],
     ["slow:prover-1@slot1?factor=-2", /factor > 0/],
-    ["hang:aggregator@slot1", /hang targets a prover \(prover-1 to prover-8\); "aggregator" is a service/],
-    ["crash:l2.blocks@slot1", /crash targets a prover \(prover-1 to prover-8\) or a service \(sequencer, vrf-beacon, prover-pool, aggregator, l1-settlement\); "l2.blocks" is a topic/],
+    ["hang:l1.events@slot1", /hang targets a prover \(prover-1 to prover-8\) or a service .* or a broker of kafka mode's 3-node cluster \(kafka-1 to kafka-3\); "l1.events" is a topic/],
+    ["crash:kafka-4@slot1", /"kafka-4" is not a prover, service or topic/],
+    ["delay:kafka-1@slot1", /delay targets a topic .*"kafka-1" is a broker/],
+    ["crash:l2.blocks@slot1", /crash targets a prover \(prover-1 to prover-8\) or a service \(sequencer, vrf-beacon, prover-pool, aggregator, l1-settlement\) or a broker .*; "l2.blocks" is a topic/],
     ["crash:database@slot1", /"database" is not a prover, service or topic of this network/],
     ["crash:orchestrator@slot1", /"orchestrator" is not a prover, service or topic/],
     ["duplicate:prover-3@slot1", /duplicate targets a topic \(l2.blocks, .*testnet.faults\); "prover-3" is a prover/],
@@ -72,6 +74,14 @@ describe("fault spec", () => {
     expect(parseFaultSpec(spec, network)).toMatch(message);
   });
 
+  it("parses a frozen service and killed or frozen brokers (kafka mode)", () => {
+    expect(parseFaultSpec("hang:aggregator@slot2+3,crash:kafka-2@slot1+4,hang:kafka-3@slot2+1", network)).toEqual([
+      { kind: "hang", target: "aggregator", slot: 2, slots: 3, params: {} },
+      { kind: "crash", target: "kafka-2", slot: 1, slots: 4, params: {} },
+      { kind: "hang", target: "kafka-3", slot: 2, slots: 1, params: {} },
+    ]);
+  });
+
   it("orders injections and heals by slot", () => {
     const steps = parseFaultSpec("crash:prover-3@slot5+2,invalid:prover-7@slot2", network);
     expect(Array.isArray(steps) && faultEvents(steps).map((e) => [e.type, e.at])).toEqual([
@@ -83,6 +93,31 @@ describe("fault spec", () => {
 });
 
 describe("fault injector", () => {
+  it.effect("carries out service hangs and broker faults through the back ends that have them, heals included, in slot order", () =>
+    Effect.gen(function* () {
+      const net = Either.getOrThrow(makeNetwork({ seed: "inject", genesisMs: 1_000, slots: 4, provers: 3, slotMs: 1_000 }));
+      const log = yield* makeEmbeddedLog();
+      yield* log.createTopics(protocolTopicSpecs);
+      const done: string[] = [];
+      const record = (what: string) => Effect.sync(() => void done.push(what));
+      const backends: FaultBackends = {
+        services: { stop: (s) => record(`stop ${s}`), start: (s) => record(`start ${s}`), pause: (s) => record(`pause ${s}`), resume: (s) => record(`resume ${s}`) },
+        brokers: { kill: (n) => record(`kill ${n}`), restart: (n) => record(`restart ${n}`), pause: (n) => record(`freeze ${n}`), resume: (n) => record(`thaw ${n}`) },
+      };
+      const steps = parseFaultSpec("hang:aggregator@slot1+2,crash:kafka-2@slot1+1,hang:kafka-3@slot2+1,crash:sequencer@slot2", net);
+      if (typeof steps === "string") throw new Error(steps);
+      yield* Effect.forkScoped(injectFaults(net, steps, backends).pipe(Effect.provideService(EventLog, log)));
+      yield* TestClock.adjust(slotStart(net, 4));
+      expect(done).toEqual(["pause aggregator", "kill 2", "restart 2", "freeze 3", "stop sequencer", "resume aggregator", "thaw 3"]);
+      // Without them, each is left out (a warning) and the log does not claim it.
+      const bare = yield* makeEmbeddedLog();
+      yield* bare.createTopics(protocolTopicSpecs);
+      yield* Effect.forkScoped(injectFaults(net, steps).pipe(Effect.provideService(EventLog, bare)));
+      yield* TestClock.adjust(slotStart(net, 4));
+      expect(yield* bare.read("testnet.faults")).toEqual([]);
+    }).pipe(Effect.scoped),
+  );
+
   it.effect("appends each fault at its slot start; carries out what needs only the log; leaves out what this mode cannot do", () =>
     Effect.gen(function* () {
       const net = Either.getOrThrow(makeNetwork({ seed: "inject", genesisMs: 1_000, slots: 4, provers: 3, slotMs: 1_000 }));

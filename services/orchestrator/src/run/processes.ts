@@ -8,7 +8,7 @@ import { KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { networkFileOf } from "../commands/replay.ts";
 import { checkRun } from "./check.ts";
-import { injectFaults, type FaultStep } from "./faults.ts";
+import { injectFaults, type FaultBackends, type FaultStep } from "./faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { freePort } from "./ports.ts";
 import { summarize, type RunReport } from "./report.ts";
@@ -111,6 +111,10 @@ export interface ProcessControl {
   readonly kill: (name: string) => Effect.Effect<void>;
   /** Start a process again (after kill); it rebuilds its state by replay. */
   readonly restart: (name: string) => Effect.Effect<void>;
+  /** SIGSTOP a process: it keeps its state and sockets but does nothing (a hang). */
+  readonly pause: (name: string) => Effect.Effect<void>;
+  /** SIGCONT a paused process. */
+  readonly resume: (name: string) => Effect.Effect<void>;
   readonly report: RunReport;
 }
 
@@ -123,6 +127,8 @@ export interface ProcessRunOptions {
   readonly faults?: readonly FaultStep[];
   /** Run the prover pool as this many processes, the provers dealt round-robin (default 1). */
   readonly proverProcesses?: number;
+  /** Brokers of the cluster started for the run when none are given (default 1; 3 for broker faults: RF 3, min ISR 2). */
+  readonly kafkaNodes?: 1 | 3;
 }
 
 export const runProcesses = (requested: NetworkConfig, options: ProcessRunOptions = {}) =>
@@ -131,8 +137,8 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
     const network = requested.beacon.port === 0 ? { ...requested, beacon: { ...requested.beacon, port: yield* freePort } } : requested;
     // A broker started here lives as long as this run's scope.
     const { brokers, logOut, logFormat = "json" } = options;
-    const bootstrap =
-      brokers ?? Context.get(yield* Layer.build(KafkaCluster.layer({ nodes: 1, label: "up" })), KafkaCluster).brokers;
+    const cluster = brokers === undefined ? Context.get(yield* Layer.build(KafkaCluster.layer({ nodes: options.kafkaNodes ?? 1, label: "up" })), KafkaCluster) : undefined;
+    const bootstrap = brokers ?? cluster!.brokers;
     yield* Console.log(`brokers: ${bootstrap.join(",")}`);
     const runDir = join(stateDir(), "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${network.seed}`);
     mkdirSync(runDir, { recursive: true });
@@ -177,7 +183,8 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
         proversOf: (name) => envOf.get(name)?.["ZKT_PROVERS"]?.split(",") ?? (name === "prover-pool" ? network.provers.map((p) => p.id) : []),
         kill: (name) =>
           Effect.gen(function* () {
-            const p = children.get(name)!;
+            const p = children.get(name);
+            if (p === undefined) return yield* Effect.logWarning(`no process ${name} to kill (processes: ${[...children.keys()].join(", ")})`);
             stoppedOnPurpose.add(name);
             // What is done to the run is in its log: a killed pool's provers crashed.
             const provers = envOf.get(name)?.["ZKT_PROVERS"]?.split(",") ?? (name === "prover-pool" ? network.provers.map((x) => x.id) : []);
@@ -188,6 +195,8 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
               p.child.once("exit", () => resume(Effect.void));
             });
           }),
+        pause: (name) => Effect.sync(() => void children.get(name)?.child.kill("SIGSTOP")),
+        resume: (name) => Effect.sync(() => void children.get(name)?.child.kill("SIGCONT")),
         restart: (name) =>
           Effect.gen(function* () {
             const p = yield* startServiceProcess(name, envOf.get(name) ?? env, runDir, serviceOf.get(name) ?? (name as ServiceName)).pipe(Scope.extend(scope));
@@ -198,7 +207,24 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
       yield* Console.log(`services: ${[...children.keys()].join(", ")} (one process each); logs in ${runDir}`);
       yield* Console.log(`beacon: http://127.0.0.1:${network.beacon.port}${network.beacon.basePath}`);
       if (options.during !== undefined) yield* Effect.forkIn(options.during(control), scope);
-      if (options.faults !== undefined && options.faults.length > 0) yield* Effect.forkIn(injectFaults(network, options.faults), scope);
+      if (options.faults !== undefined && options.faults.length > 0) {
+        // A broker fault that cannot be done (no such node) is logged by the injector's warning path, never thrown.
+        const orWarn = (effect: Effect.Effect<void, unknown>) => effect.pipe(Effect.catchAll((e) => Effect.logWarning(`broker fault failed: ${String(e)}`)));
+        const backends: FaultBackends = {
+          services: { stop: control.kill, start: control.restart, pause: control.pause, resume: control.resume },
+          ...(cluster !== undefined && cluster.layout.nodes.length === 3
+            ? {
+                brokers: {
+                  kill: (n) => orWarn(cluster.kill(n)),
+                  restart: (n) => orWarn(cluster.restart(n)),
+                  pause: (n) => orWarn(cluster.pause(n)),
+                  resume: (n) => orWarn(cluster.resume(n)),
+                },
+              }
+            : {}),
+        };
+        yield* Effect.forkIn(injectFaults(network, options.faults, backends), scope);
+      }
       const dead = Effect.sync(() => [...children.values()].find((c) => c.exit !== undefined && !stoppedOnPurpose.has(c.name))).pipe(
         Effect.map((c) => (c === undefined ? undefined : `${c.name} ${c.exit} (log: ${c.logFile})`)),
       );
