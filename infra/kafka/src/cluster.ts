@@ -17,7 +17,23 @@ export interface BrokerNode {
   readonly logFile: string;
   readonly pidFile: string;
   readonly propsFile: string;
+  /** Where clients reach this broker when it is advertised elsewhere (a proxy in front of it). */
+  readonly advertised?: string;
+  /** The direct listener that replication uses when the client listener is advertised elsewhere. */
+  readonly internalPort?: number;
 }
+
+/** A broker's own client listener, as handed to an `advertise` hook. */
+export interface BrokerEndpoint {
+  readonly id: number;
+  readonly port: number;
+}
+
+/**
+ * Returns the host:port that clients should use for a broker instead of its own port, e.g. a
+ * proxy's listen address after creating the proxy towards `127.0.0.1:<port>`.
+ */
+export type Advertise<E = never> = (broker: BrokerEndpoint) => Effect.Effect<string, E>;
 
 /** Everything needed to find, signal and stop a cluster again, also from another process. */
 export interface ClusterLayout {
@@ -28,13 +44,19 @@ export interface ClusterLayout {
   readonly bootstrap: string;
 }
 
-export interface ClusterOptions {
+export interface ClusterOptions<E = never> {
   /** 1 for a single broker, 3 for a cluster with replication factor 3 and min.insync.replicas 2. */
   readonly nodes: 1 | 3;
   /** A label for the run directory under the state directory. */
   readonly label?: string;
   /** Broker heap, e.g. "512m". */
   readonly heap?: string;
+  /**
+   * Advertise each broker's client listener at another address (called once per broker before
+   * it starts). Replication then uses a separate direct listener and the controller quorum stays
+   * direct too, so only client traffic crosses the advertised address.
+   */
+  readonly advertise?: Advertise<E>;
 }
 
 export type StartError = JavaUnavailable | JarsUnavailable | BrokerFailed;
@@ -74,7 +96,25 @@ const freePorts = (count: number): Effect.Effect<number[]> =>
     return ports;
   });
 
-const serverProperties = (layout: Omit<ClusterLayout, "bootstrap" | "libs">, node: BrokerNode): string => {
+/** A broker's listener lines: one PLAINTEXT listener, or, when advertised elsewhere, an INTERNAL one for replication beside it. */
+const listenerProperties = (node: BrokerNode): string[] =>
+  node.advertised === undefined || node.internalPort === undefined
+    ? [
+        `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}`,
+        "controller.listener.names=CONTROLLER",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name=PLAINTEXT",
+      ]
+    : [
+        `listeners=PLAINTEXT://127.0.0.1:${node.port},INTERNAL://127.0.0.1:${node.internalPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+        `advertised.listeners=PLAINTEXT://${node.advertised},INTERNAL://127.0.0.1:${node.internalPort}`,
+        "controller.listener.names=CONTROLLER",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT",
+        "inter.broker.listener.name=INTERNAL",
+      ];
+
+export const serverProperties = (layout: Omit<ClusterLayout, "bootstrap" | "libs">, node: BrokerNode): string => {
   const replicas = layout.nodes.length;
   const minIsr = replicas >= 3 ? 2 : 1;
   const voters = layout.nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(",");
@@ -82,11 +122,7 @@ const serverProperties = (layout: Omit<ClusterLayout, "bootstrap" | "libs">, nod
     "process.roles=broker,controller",
     `node.id=${node.id}`,
     `controller.quorum.voters=${voters}`,
-    `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}`,
-    "controller.listener.names=CONTROLLER",
-    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-    "inter.broker.listener.name=PLAINTEXT",
+    ...listenerProperties(node),
     `log.dirs=${join(node.dir, "data")}`,
     `default.replication.factor=${replicas}`,
     `min.insync.replicas=${minIsr}`,
@@ -238,32 +274,39 @@ export const killNode = (node: BrokerNode): Effect.Effect<void> =>
   });
 
 /** Lays out the run directory, picks ports, writes properties and formats each node's storage. */
-export const prepareCluster = (options: ClusterOptions): Effect.Effect<ClusterLayout, StartError> =>
+export const prepareCluster = <E = never>(options: ClusterOptions<E>): Effect.Effect<ClusterLayout, StartError | E> =>
   Effect.gen(function* () {
     const libs = yield* fetchJars;
     const count = options.nodes;
-    const ports = yield* freePorts(count * 2);
+    const advertise = options.advertise;
+    // One call, so the internal (replication) ports cannot repeat a client or controller port.
+    const ports = yield* freePorts(count * (advertise === undefined ? 2 : 3));
     const label = options.label ?? `kafka-${count}`;
     const dir = join(stateDir(), "kafka", `${label}-${process.pid}-${randomBytes(3).toString("hex")}`);
-    const nodes: BrokerNode[] = Array.from({ length: count }, (_, i) => {
-      const nodeDir = join(dir, `broker-${i + 1}`);
-      return {
-        id: i + 1,
-        port: ports[2 * i]!,
-        controllerPort: ports[2 * i + 1]!,
-        dir: nodeDir,
-        logFile: join(nodeDir, "broker.log"),
-        pidFile: join(nodeDir, "pid"),
-        propsFile: join(nodeDir, "server.properties"),
-      };
-    });
+    const nodes: BrokerNode[] = yield* Effect.forEach(Array.from({ length: count }, (_, i) => i), (i) =>
+      Effect.gen(function* () {
+        const nodeDir = join(dir, `broker-${i + 1}`);
+        const node: BrokerNode = {
+          id: i + 1,
+          port: ports[2 * i]!,
+          controllerPort: ports[2 * i + 1]!,
+          dir: nodeDir,
+          logFile: join(nodeDir, "broker.log"),
+          pidFile: join(nodeDir, "pid"),
+          propsFile: join(nodeDir, "server.properties"),
+        };
+        if (advertise === undefined) return node;
+        const advertised = yield* advertise({ id: node.id, port: node.port });
+        return { ...node, advertised, internalPort: ports[2 * count + i]! };
+      }),
+    );
     const clusterId = newClusterId();
     const layout: ClusterLayout = {
       dir,
       clusterId,
       libs,
       nodes,
-      bootstrap: nodes.map((n) => `127.0.0.1:${n.port}`).join(","),
+      bootstrap: nodes.map((n) => n.advertised ?? `127.0.0.1:${n.port}`).join(","),
     };
     for (const node of nodes) {
       mkdirSync(node.dir, { recursive: true });
@@ -275,7 +318,7 @@ export const prepareCluster = (options: ClusterOptions): Effect.Effect<ClusterLa
   });
 
 /** Starts every node of a prepared cluster together (a KRaft quorum needs its voters up at once). */
-export const startCluster = (options: ClusterOptions): Effect.Effect<ClusterLayout, StartError> =>
+export const startCluster = <E = never>(options: ClusterOptions<E>): Effect.Effect<ClusterLayout, StartError | E> =>
   Effect.gen(function* () {
     const layout = yield* prepareCluster(options);
     yield* Effect.forEach(layout.nodes, (node) => startNode(layout, node, options.heap), {
@@ -298,7 +341,7 @@ export const stopCluster = (layout: ClusterLayout, removeData = false): Effect.E
 /** A running cluster that tests and the CLI can fault. */
 export interface KafkaClusterApi {
   readonly layout: ClusterLayout;
-  /** Comma-separated host:port list. */
+  /** Comma-separated host:port list (the advertised addresses when the cluster was started with `advertise`). */
   readonly bootstrap: string;
   readonly brokers: readonly string[];
   /** SIGKILL a broker by node id. */
@@ -353,7 +396,7 @@ export const clusterApi = (layout: ClusterLayout, heap?: string): KafkaClusterAp
 
 export class KafkaCluster extends Context.Tag("@zk-testnet/kafka/KafkaCluster")<KafkaCluster, KafkaClusterApi>() {
   /** A cluster started for the scope and stopped (data removed, logs kept) when it closes. */
-  static readonly layer = (options: ClusterOptions): Layer.Layer<KafkaCluster, StartError> =>
+  static readonly layer = <E = never>(options: ClusterOptions<E>): Layer.Layer<KafkaCluster, StartError | E> =>
     Layer.scoped(
       KafkaCluster,
       Effect.acquireRelease(startCluster(options), (layout) => stopCluster(layout, true)).pipe(

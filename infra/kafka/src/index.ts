@@ -11,6 +11,8 @@ export {
   startNode,
   stopCluster,
   stopNode,
+  type Advertise,
+  type BrokerEndpoint,
   type BrokerNode,
   type ClusterLayout,
   type ClusterOptions,

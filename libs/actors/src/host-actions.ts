@@ -104,6 +104,8 @@ export interface HostActorFailed {
 export interface HostInput<E> {
   readonly type: "input";
   readonly event: E;
+  /** The host's Clock when the step runs live; absent in a replay (the machine's decisions must not need it then). */
+  readonly now?: number;
 }
 
 export type HostEvent = HostStarted | HostActorFailed | HostPublishFailed;

@@ -252,7 +252,8 @@ export const runService = <M extends AnyStateMachine>(
     const worker = Effect.gen(function* () {
       while (true) {
         const step = yield* Queue.take(steps);
-        const [next, actions] = transition(machine, snapshot, step.event as EventFromLogic<M>);
+        const live = (step.event as { readonly type?: string }).type === "input" ? { ...(step.event as object), now: yield* Clock.currentTimeMillis } : step.event;
+        const [next, actions] = transition(machine, snapshot, live as EventFromLogic<M>);
         snapshot = next;
         yield* execute(actions as never, step.cause);
         stepCount++;

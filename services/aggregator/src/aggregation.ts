@@ -98,7 +98,7 @@ export const eligibleSet = (context: AggregatorContext, slot: number): readonly 
   context.epochs[String(epochOf(context.config.params, slot as Slot))]?.eligible;
 
 /** Opens a pending block's tree once its round and its epoch's eligible set are in; otherwise keeps it waiting. */
-const tryOpen = (context: AggregatorContext, block: string, trigger: { readonly slot: number }): Decision => {
+const tryOpen = (context: AggregatorContext, block: string, trigger: { readonly slot: number }, clock: number): Decision => {
   const pending = context.blocks[block];
   if (pending?.phase !== "pending") return unchanged(context);
   const roundKey = String(pending.slot + 1);
@@ -117,8 +117,9 @@ const tryOpen = (context: AggregatorContext, block: string, trigger: { readonly 
   // An empty eligible set (or zero stake) cannot be assigned: the block waits for its window to close.
   if (Either.isLeft(assignment)) return unchanged(context);
   // Assigned when block, round and epoch are all out, whichever came last: the same inputs
-  // give the same deadlines in any order of arrival.
-  const now = Math.max(pending.time, round.time, epoch.time);
+  // give the same deadlines in any order of arrival; live, never before the aggregator itself
+  // learns of them (`clock`: its Clock, 0 in a replay, which reads the deadline back instead).
+  const now = Math.max(pending.time, round.time, epoch.time, clock);
   const ids = eligible.map((p) => p.prover);
   const opened = openTree(Number(block), pending, assignment.right, ids, context.config.params, now, Math.max(trigger.slot, pending.slot));
   const { [roundKey]: _used, ...rounds } = context.rounds;
@@ -126,12 +127,12 @@ const tryOpen = (context: AggregatorContext, block: string, trigger: { readonly 
 };
 
 /** Retries every waiting block (in block order), e.g. after the registry changed. */
-const retryPending = (context: AggregatorContext, trigger: { readonly slot: number }, slot?: number): Decision => {
+const retryPending = (context: AggregatorContext, trigger: { readonly slot: number }, clock: number, slot?: number): Decision => {
   let current = context;
   const drafts: OutputDraft[] = [];
   for (const [block, tree] of Object.entries(context.blocks)) {
     if (tree.phase !== "pending" || (slot !== undefined && tree.slot !== slot)) continue;
-    const step = tryOpen(current, block, trigger);
+    const step = tryOpen(current, block, trigger, clock);
     current = step.context;
     drafts.push(...step.drafts);
   }
@@ -144,26 +145,26 @@ const withTree = (context: AggregatorContext, block: number, tree: BlockTree): A
 });
 
 /** Advances a tree that changed, and stores it. */
-const settle = (context: AggregatorContext, block: number, tree: ProvingBlock, event: ProtocolEvent, drafts: readonly OutputDraft[]): Decision => {
-  const step = advanceTree(block, tree, context.config.params, event.slot);
+const settle = (context: AggregatorContext, block: number, tree: ProvingBlock, event: ProtocolEvent, drafts: readonly OutputDraft[], clock: number): Decision => {
+  const step = advanceTree(block, tree, context.config.params, event.slot, clock);
   return { context: withTree(context, block, step.tree), drafts: [...drafts, ...step.drafts] };
 };
 
-const onBlockProposed = (context: AggregatorContext, event: EventOf<"BlockProposed">): Decision => {
+const onBlockProposed = (context: AggregatorContext, event: EventOf<"BlockProposed">, clock: number): Decision => {
   const { block, slot, txCount, txHashes } = event.payload;
   // A block is folded once; one whose hashes do not match its count cannot be proven.
   if (context.blocks[String(block)] !== undefined || txHashes.length !== txCount) return unchanged(context);
   const pending: BlockTree = { phase: "pending", slot, txCount, txHashes, time: event.time };
-  return tryOpen(withTree(context, block, pending), String(block), event);
+  return tryOpen(withTree(context, block, pending), String(block), event, clock);
 };
 
-const onBeaconRound = (context: AggregatorContext, event: EventOf<"BeaconRound">): Decision => {
+const onBeaconRound = (context: AggregatorContext, event: EventOf<"BeaconRound">, clock: number): Decision => {
   const { round, randomness } = event.payload;
   if (round === 0 || context.rounds[String(round)] !== undefined) return unchanged(context);
   // A round that does not verify under the beacon's key is ignored: a valid one may follow.
   if (!isValidRound(context.config.beaconPublicKey, event.payload)) return unchanged(context);
   const withRound = { ...context, rounds: { ...context.rounds, [String(round)]: { randomness, time: event.time } } };
-  return retryPending(withRound, event, round - 1);
+  return retryPending(withRound, event, clock, round - 1);
 };
 
 const onProverRegistered = (context: AggregatorContext, event: EventOf<"ProverRegistered">): Decision => {
@@ -180,11 +181,11 @@ const onStakeChanged = (context: AggregatorContext, event: EventOf<"StakeChanged
   return unchanged({ ...context, registry: { ...context.registry, [prover]: { ...registered, stake } } });
 };
 
-const onEpochStarted = (context: AggregatorContext, event: EventOf<"EpochStarted">): Decision => {
+const onEpochStarted = (context: AggregatorContext, event: EventOf<"EpochStarted">, clock: number): Decision => {
   const { epoch } = event.payload;
   if (context.epochs[String(epoch)] !== undefined) return unchanged(context);
   const epochs = { ...context.epochs, [String(epoch)]: { eligible: registryEligible(context, epoch), time: event.time } };
-  return retryPending({ ...context, epochs }, event);
+  return retryPending({ ...context, epochs }, event, clock);
 };
 
 const onProverEjected = (context: AggregatorContext, event: EventOf<"ProverEjected">): Decision => {
@@ -215,7 +216,7 @@ const onFault = (context: AggregatorContext, event: EventOf<"FaultInjected"> | E
   return unchanged({ ...context, griefing: [...new Set([...context.griefing, victim])].sort() });
 };
 
-const onProofSubmitted = (context: AggregatorContext, event: EventOf<"ProofSubmitted">): Decision => {
+const onProofSubmitted = (context: AggregatorContext, event: EventOf<"ProofSubmitted">, clock: number): Decision => {
   const submission = event.payload;
   const { block, level, index, prover } = submission;
   const tree = context.blocks[String(block)];
@@ -242,30 +243,30 @@ const onProofSubmitted = (context: AggregatorContext, event: EventOf<"ProofSubmi
         slot: event.slot,
         payload: { block, level, index, prover, proofHash: judgement.proofHash },
       };
-      return settle(context, block, next, event, [asDraft(accepted)]);
+      return settle(context, block, next, event, [asDraft(accepted)], clock);
     }
     default:
       return absurd(judgement);
   }
 };
 
-/** The decision an input event calls for. */
-const decide = (context: AggregatorContext, event: ProtocolEvent): Decision => {
+/** The decision an input event calls for; `clock` is the aggregator's Clock when it decides live (0 in a replay). */
+const decide = (context: AggregatorContext, event: ProtocolEvent, clock: number): Decision => {
   switch (event.type) {
     case "BlockProposed":
-      return onBlockProposed(context, event);
+      return onBlockProposed(context, event, clock);
     case "BeaconRound":
-      return onBeaconRound(context, event);
+      return onBeaconRound(context, event, clock);
     case "ProverRegistered":
       return onProverRegistered(context, event);
     case "StakeChanged":
       return onStakeChanged(context, event);
     case "ProofSubmitted":
-      return onProofSubmitted(context, event);
+      return onProofSubmitted(context, event, clock);
     case "ProverEjected":
       return onProverEjected(context, event);
     case "EpochStarted":
-      return onEpochStarted(context, event);
+      return onEpochStarted(context, event, clock);
     case "FaultInjected":
     case "FaultHealed":
       return onFault(context, event);
@@ -328,7 +329,7 @@ const recordsDeadline = (context: AggregatorContext, event: ProtocolEvent): bool
  * decision of this life (see outbox.ts `settled`).
  */
 const readBackOwn = (context: AggregatorContext, event: ProtocolEvent): AggregatorContext => {
-  if (!recordsDeadline(context, event)) return { ...context, outbox: readBack(context.outbox, event) };
+  if (!recordsDeadline(context, event)) return retimed({ ...context, outbox: readBack(context.outbox, event) }, event);
   const outbox = settled(context.outbox, event);
   if (event.type !== "NodeDeadlineMissed" && event.type !== "TakeoverOpened") return { ...context, outbox };
   const block = event.payload.block;
@@ -338,14 +339,30 @@ const readBackOwn = (context: AggregatorContext, event: ProtocolEvent): Aggregat
   return { ...(next === tree ? context : withTree(context, block, next)), outbox };
 };
 
+/**
+ * A first hand-out read back: its recorded deadline is the one that counts. Live it is the one
+ * decided; a replay, which has no Clock, decided it from the inputs' times and takes it from here.
+ */
+const retimed = (context: AggregatorContext, event: ProtocolEvent): AggregatorContext => {
+  if (event.type !== "NodeAssigned") return context;
+  const { block, level, index, prover, deadline } = event.payload;
+  const tree = context.blocks[String(block)];
+  if (tree?.phase !== "proving") return context;
+  const next = withNode(tree, level, index, { type: "node.retime", prover, deadline });
+  return next === tree ? context : withTree(context, block, next);
+};
+
 /** Counts a decision's outputs in the outbox. */
 const counted = (decision: Decision): Decision =>
   decision.drafts.length === 0 ? decision : { context: { ...decision.context, outbox: decided(decision.context.outbox, decision.drafts) }, drafts: decision.drafts };
 
-/** Folds one consumed event: the aggregator's whole decision logic, and the outbox's bookkeeping. */
-export const foldInput = (context: AggregatorContext, event: ProtocolEvent): Decision => {
+/**
+ * Folds one consumed event: the aggregator's whole decision logic, and the outbox's bookkeeping.
+ * `clock` is its Clock when it handles the event live (0 in a replay): nothing is handed out before it.
+ */
+export const foldInput = (context: AggregatorContext, event: ProtocolEvent, clock = 0): Decision => {
   if (ownOutputTypes.has(event.type)) return { context: readBackOwn(context, event), drafts: [] };
-  return counted(decide(context, event));
+  return counted(decide(context, event, clock));
 };
 
 /** The slot a time falls in (0 before genesis). */

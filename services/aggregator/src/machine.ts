@@ -108,7 +108,7 @@ export const aggregatorMachine = setup({
       on: {
         input: {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const decision = foldInput(context, event.event);
+            const decision = foldInput(context, event.event, event.now ?? 0);
             if (decision.context !== context) enqueue.assign(() => decision.context);
             for (const action of hostActions(context, decision)) enqueue(action);
           }),

@@ -159,6 +159,33 @@ describe("aggregator: assignment", () => {
 });
 
 describe("aggregator: proofs", () => {
+  it("a proof of a block already submitted: duplicate only when its prover signed it, bad-signature when forged in its name (regression: a forgery was slashed as equivocation)", () => {
+    const { snapshot, leaves } = openBlock(0, 8);
+    const done = proveAll(snapshot, leaves);
+    expect(done.snapshot.context.blocks["0"]?.phase).toBe("submitted");
+    const leaf = nth(leaves, 0);
+    const forger = network.provers.map((p) => p.id).find((p) => p !== leaf.prover) as string;
+    const reasons = (drafts: readonly OutputDraft[]) => draftsOf(drafts, "ProofRejected").map((d) => d.payload.reason);
+    expect(reasons(when(done.snapshot, proofFor(leaf, { time: 9_000, signer: forger })).published)).toEqual(["bad-signature"]);
+    expect(reasons(when(done.snapshot, proofFor(leaf, { time: 9_000, publicInput: txHash(7, 7) })).published)).toEqual(["duplicate"]);
+  });
+
+  it("a node is handed out when the aggregator learns of it: live its Clock dates the deadline, a replay takes the deadline back from its NodeAssigned", () => {
+    const inputs = [...registry(), proposed(0, 8, 900)];
+    const round = beaconRound(1, 1_000);
+    // Live, but 9 s late (the aggregator was down): handed out at 10 000, not at the round's 1 000.
+    const [late, lateActions] = transition(aggregatorMachine, given(inputs), { type: "input", event: round, now: 10_000 });
+    const handedOut = assignedIn(publishedBy(lateActions as never));
+    expect(handedOut.map((a) => a.deadline)).toEqual(Array(8).fill(10_000 + 3 * slotMs));
+    // A replay has no Clock: it decides from the inputs' times, then its own NodeAssigned read back sets the deadline.
+    expect(assignedIn(when(given(inputs), round).published).map((a) => a.deadline)).toEqual(Array(8).fill(1_000 + 3 * slotMs));
+    const readBack = handedOut.map((payload) => envelope("NodeAssigned", payload, { time: 10_000, slot: 9, source: "aggregator" }));
+    const afterReplay = given(readBack, given([round], given(inputs)));
+    const afterLive = given(readBack, late);
+    expect(decisionsOf(afterReplay)).toEqual(decisionsOf(afterLive));
+    expect(decisionsOf(afterReplay)).not.toEqual(decisionsOf(given([round], given(inputs))));
+  });
+
   it("griefing (a fault on the aggregator): valid proofs of the victim are dropped without a verdict until healed; others' are judged", () => {
     const { snapshot, leaves } = openBlock(0, 8);
     const victimLeaf = nth(leaves, 0);

@@ -100,13 +100,19 @@ export interface NodeTakeover {
   readonly since: number;
   readonly deadline: number;
 }
+/** The first hand-out's deadline as the aggregator's own NodeAssigned recorded it (publication time + D). */
+export interface NodeRetime {
+  readonly type: "node.retime";
+  readonly prover: ProverId;
+  readonly deadline: number;
+}
 export interface NodeOpen {
   readonly type: "node.open";
   readonly since: number;
   readonly deadline: number;
 }
 
-export type NodeEvent = NodeAssign | NodeAccept | NodeDeadlinePassed | NodeTakeover | NodeOpen;
+export type NodeEvent = NodeAssign | NodeAccept | NodeDeadlinePassed | NodeTakeover | NodeOpen | NodeRetime;
 
 /** A node as the tree-VRF leaves it: its prover picked, not handed out yet. */
 export const newNode = (assignee: ProverId, publicInput: Hash): NodeState => ({
@@ -177,6 +183,17 @@ const handOut = (node: NodeState, event: NodeAssign): NodeState => ({
   windows: [{ prover: event.prover, since: event.since, deadline: event.deadline }],
 });
 
+/** Only the first hand-out, still held by the one it was handed to, and only to a different deadline. */
+const mayRetime = (node: NodeState, event: NodeRetime): boolean =>
+  node.attempt === 0 && node.holder === event.prover && node.windows.length === 1 && node.deadline !== null && node.deadline !== event.deadline;
+
+/** Moves the first hand-out's clock (since and deadline together) to the recorded deadline. */
+const retime = (node: NodeState, event: NodeRetime): NodeState => {
+  const shift = event.deadline - (node.deadline ?? event.deadline);
+  const since = (node.since ?? 0) + shift;
+  return { ...node, since, deadline: event.deadline, windows: node.windows.map((w) => ({ ...w, since: w.since + shift, deadline: event.deadline })) };
+};
+
 const accept = (node: NodeState, event: NodeAccept): NodeState => ({
   ...node,
   status: "accepted",
@@ -227,6 +244,10 @@ export const stepNode = (node: NodeState, event: NodeEvent): NodeState => {
     case "assigned":
       return event.type === "node.assign" ? handOut(node, event) : node;
     case "proving":
+      if (event.type === "node.retime") return mayRetime(node, event) ? retime(node, event) : node;
+      if (event.type === "node.accept") return mayProve(node, event.prover, event.at) ? accept(node, event) : node;
+      if (event.type === "node.deadlinePassed") return hasMissed(node, event) ? miss(node) : node;
+      return node;
     case "takeover":
       if (event.type === "node.accept") return mayProve(node, event.prover, event.at) ? accept(node, event) : node;
       if (event.type === "node.deadlinePassed") return hasMissed(node, event) ? miss(node) : node;
@@ -263,6 +284,7 @@ export const nodeMachine = setup({
     recordsMiss: ({ context, event }) => event.type === "node.deadlinePassed" && recordsMiss(context, event),
     mayTakeOver: ({ context, event }) => event.type === "node.takeover" && mayTakeOver(context, event),
     mayOpen: ({ context, event }) => event.type === "node.open" && mayOpen(context, event),
+    mayRetime: ({ context, event }) => event.type === "node.retime" && mayRetime(context, event),
   },
   actions: {
     handOut: assign(({ context, event }) => (event.type === "node.assign" ? handOut(context, event) : context)),
@@ -270,6 +292,7 @@ export const nodeMachine = setup({
     miss: assign(({ context }) => miss(context)),
     takeOver: assign(({ context, event }) => (event.type === "node.takeover" ? takeOver(context, event) : context)),
     open: assign(({ context, event }) => (event.type === "node.open" ? open(context, event) : context)),
+    retime: assign(({ context, event }) => (event.type === "node.retime" ? retime(context, event) : context)),
     recordMiss: assign(({ context, event }) => (event.type === "node.deadlinePassed" ? recordMiss(context, event) : context)),
     recordTakeover: assign(({ context, event }) => (event.type === "node.takeover" ? recordTakeover(context, event) : context)),
     recordOpen: assign(({ context, event }) => (event.type === "node.open" ? recordOpen(context, event) : context)),
@@ -282,6 +305,7 @@ export const nodeMachine = setup({
     assigned: { on: { "node.assign": { target: "proving", actions: "handOut" } } },
     proving: {
       on: {
+        "node.retime": { guard: "mayRetime", actions: "retime" },
         "node.accept": { guard: "mayProve", target: "accepted", actions: "accept" },
         "node.deadlinePassed": { guard: "hasMissed", target: "missed", actions: "miss" },
       },

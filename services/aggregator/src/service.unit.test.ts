@@ -155,7 +155,7 @@ const nodeKey = (e: ProtocolEvent): string => {
 };
 
 describe("aggregator service: the failure path", () => {
-  // Block 2 (slot 2), its round 3: leaves handed out at 4_500, due D_leaf later.
+  // Block 2 (slot 2), its round 3 (at 4_500): leaves handed out when read, due D_leaf later.
   const BLOCK = 2;
   const round = beaconRound(BLOCK + 1, 4_500);
   const inputs = [...network.provers.map((p) => registered(p.id, p.stake)), epochStarted(0, 0), proposed(BLOCK, 8, 4_000), round];
@@ -176,7 +176,8 @@ describe("aggregator service: the failure path", () => {
   );
   const dead = new Set([leafProver(leaf), leafProver(leaf ^ 1)]);
   const { slotMs, leafDeadlineSlots } = network.params;
-  const due = 4_500 + leafDeadlineSlots * slotMs;
+  // Handed out when the aggregator reads block and round: its Clock is at 5 000 then, after the round's 4 500.
+  const due = 5_000 + leafDeadlineSlots * slotMs;
 
   it.scoped("dead provers: their nodes are taken over on the Clock (sibling, then open rounds the live provers race) and the block reaches SubmitRoot; a restart publishes nothing", () =>
     Effect.gen(function* () {

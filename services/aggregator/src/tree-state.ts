@@ -211,7 +211,7 @@ const rootDrafts = (block: number, rootProofHash: Hash, records: readonly ProofR
  * accepted is submitted (RootProofSubmitted, then the SubmitRoot transaction with every proof).
  * Times come from the proofs, so the same proofs give the same tree in any order of arrival.
  */
-export const advanceTree = (block: number, tree: ProvingBlock, params: ProtocolParams, slot: number): TreeStep => {
+export const advanceTree = (block: number, tree: ProvingBlock, params: ProtocolParams, slot: number, now = 0): TreeStep => {
   let current = tree;
   const drafts: OutputDraft[] = [];
   const txCount = tree.txCount as TxCount;
@@ -220,11 +220,13 @@ export const advanceTree = (block: number, tree: ProvingBlock, params: ProtocolP
     if (level === 0 || node?.status !== "assigned") continue;
     const children = acceptedChildren(current, nodeAt(block as BlockNumber, level, index));
     if (children === undefined) continue;
+    // Handed out now if the aggregator only now learns of its children (a catch-up after an outage).
+    const since = Math.max(children.at, now);
     current = withNode(current, level, index, {
       type: "node.assign",
       prover: node.assignee,
-      since: children.at,
-      deadline: children.at + nodeDeadlineMs(params, level),
+      since,
+      deadline: since + nodeDeadlineMs(params, level),
       childProofHashes: children.hashes,
     });
     drafts.push(asDraft(nodeAssignedDraft(block, level, index, nodeOf(current, level, index) as NodeState, slot)));

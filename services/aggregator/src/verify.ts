@@ -42,7 +42,8 @@ export const mayProveNode = (node: NodeState, prover: ProverId, at: number, elig
   mayProve(node, prover, at) && (windowOf(node, prover, at) !== undefined || eligible.includes(prover));
 
 /**
- * Verifies a submitted proof, in this order: a registered prover; a node it may prove at the
+ * Verifies a submitted proof, in this order: a registered prover; (for a tree already submitted,
+ * its signature decides between duplicate and bad-signature); a node it may prove at the
  * proof's time (mayProveNode); its signature (and the proof hash it claims); the node's public
  * input; the accepted children; a node without an accepted proof yet; not sooner than M after
  * the prover's clock started (its hand-out, or the open round's start).
@@ -54,11 +55,6 @@ export const judgeProof = ({ registry, tree, submission, time, params }: ProofCa
   const registered = registry[submission.prover];
   if (registered === undefined) return reject("unknown-prover");
   if (tree === undefined || tree.phase === "pending" || tree.phase === "reorged") return reject("not-assigned");
-  if (tree.phase === "submitted") return reject("duplicate");
-  const node = isProvable(tree.txCount, submission) ? nodeOf(tree, submission.level, submission.index) : undefined;
-  if (node === undefined) return reject("not-assigned");
-  if (node.status !== "accepted" && !mayProveNode(node, submission.prover, time, tree.eligible)) return reject("not-assigned");
-
   const statement: ProofStatement = {
     block: submission.block,
     level: submission.level,
@@ -67,10 +63,15 @@ export const judgeProof = ({ registry, tree, submission, time, params }: ProofCa
     publicInput: submission.publicInput,
     childProofHashes: submission.childProofHashes,
   };
-  if (!verifyProof(registered.publicKey, statement, submission.signature)) return reject("bad-signature");
   // A proof is named by its hash everywhere; one that misnames itself is malformed.
-  const hash = proofHash(statement, submission.signature);
-  if (hash !== submission.proofHash) return reject("bad-signature");
+  const signed = verifyProof(registered.publicKey, statement, submission.signature) && proofHash(statement, submission.signature) === submission.proofHash;
+  // A "duplicate" is evidence against its prover (equivocation): never say it of a proof it did not sign.
+  if (tree.phase === "submitted") return reject(signed ? "duplicate" : "bad-signature");
+  const node = isProvable(tree.txCount, submission) ? nodeOf(tree, submission.level, submission.index) : undefined;
+  if (node === undefined) return reject("not-assigned");
+  if (node.status !== "accepted" && !mayProveNode(node, submission.prover, time, tree.eligible)) return reject("not-assigned");
+  if (!signed) return reject("bad-signature");
+  const hash = submission.proofHash;
   if (submission.publicInput !== node.publicInput) return reject("wrong-public-input");
   if (!sameHashes(submission.childProofHashes, node.childProofHashes)) return reject("wrong-children");
   if (node.status === "accepted") return reject("duplicate");

@@ -67,15 +67,10 @@ describe("service crash and restart (simulation)", () => {
     60_000,
   );
 
-  // Fails today, not because of the host's deadline ordering but because of the aggregator:
-  // it dates a node's deadline from its inputs' times (a leaf from its block's proposal, a
-  // merge from its children's proof times), not from when its NodeAssigned is published. Block
-  // 3, proposed at 5000 while the aggregator was down, gets its leaves at 7000 with the
-  // deadline 8000 (one slot instead of D_leaf = 3), and the root of block 2, whose last child
-  // was proven while it was down, is assigned at 7000 with a deadline a few hundred ms away:
-  // honest provers miss them and are slashed (invariant 3, honest-slashed). Drop `.fails` once
-  // a deadline runs from the assignment's publication.
-  it.effect.fails(
+  // A node is handed out when the aggregator learns of it: block 3, proposed at 5000 while it
+  // was down, gets its leaves at 7000 with the full D_leaf, and so does the root of block 2
+  // whose last child was proven meanwhile (regression: deadlines used to run from the inputs' times).
+  it.effect(
     "aggregator down for slots 3-4: assignments made on restart get their full deadlines, no honest prover is slashed (all invariants hold)",
     () =>
       Effect.gen(function* () {
