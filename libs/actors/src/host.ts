@@ -1,5 +1,5 @@
 import { Clock, Deferred, Duration, Effect, Fiber, Queue, type Scope } from "effect";
-import { transition, initialTransition, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from "xstate";
+import { createActor, initialTransition, type AnyActorScope, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from "xstate";
 import { appendEvents, EventLog, protocolCodec, retrySchedule, type DedupeStore, type EventLogError, type Subscription } from "@zk-testnet/event-log";
 import { makeEvent, type EventId, type ProtocolEvent, type Slot } from "@zk-testnet/protocol";
 import type { CancelParams, HostActorFailed, HostInput, HostPublishFailed, HostStarted, PublishParams, RepublishParams, RunParams, ScheduleParams } from "./host-actions.ts";
@@ -45,6 +45,9 @@ interface Step {
   readonly done: Deferred.Deferred<void>;
 }
 
+/** How an append is retried; a schedule is a value, built once rather than on every append. */
+const appendRetry = retrySchedule("30 seconds");
+
 /** A deterministic cause id for what a timer or actor delivers (it has no event id of its own). */
 export const timerCause = (service: string, id: string): EventId => sha256Hex(`zk-testnet/timer/v1\n${service}\n${id}`).slice(0, 32) as EventId;
 
@@ -56,14 +59,43 @@ const stateOf = (snapshot: unknown): { value: unknown; context: unknown } => {
   return { value: s.value, context: s.context };
 };
 
+type Transition<M extends AnyStateMachine> = (snapshot: SnapshotFrom<M>, event: EventFromLogic<M>) => readonly [SnapshotFrom<M>, readonly unknown[]];
+
+/**
+ * xstate's `transition` (next snapshot and the actions to carry out) with one inert actor scope
+ * per machine: xstate's builds a throwaway actor, and runs the machine's context factory, on
+ * every call. The machines spawn, invoke and delay nothing, so the scope holds no state.
+ */
+const transitionOf = <M extends AnyStateMachine>(machine: M): Transition<M> => {
+  const self = createActor(machine);
+  let collected: unknown[] = [];
+  const scope = {
+    self,
+    defer: () => undefined,
+    id: "",
+    logger: () => undefined,
+    sessionId: "",
+    stopChild: () => undefined,
+    system: self.system,
+    emit: () => undefined,
+    actionExecutor: (action: unknown) => void collected.push(action),
+  } as unknown as AnyActorScope;
+  return (snapshot, event) => {
+    collected = [];
+    const next = machine.transition(snapshot, event, scope) as SnapshotFrom<M>;
+    return [next, collected];
+  };
+};
+
 /** Folds input events through the machine without running any action: the replay function. */
 export const foldEvents = <M extends AnyStateMachine>(
   machine: M,
   start: SnapshotFrom<M>,
   events: readonly ProtocolEvent[],
 ): SnapshotFrom<M> => {
+  const transition = transitionOf(machine);
   let snapshot = start;
-  for (const event of events) snapshot = transition(machine, snapshot, { type: "input", event } as HostInput<ProtocolEvent> as EventFromLogic<M>)[0];
+  for (const event of events) snapshot = transition(snapshot, { type: "input", event } as HostInput<ProtocolEvent> as EventFromLogic<M>)[0];
   return snapshot;
 };
 
@@ -112,6 +144,7 @@ export const runService = <M extends AnyStateMachine>(
   Effect.gen(function* () {
     const log = yield* EventLog;
     const machine = definition.machine;
+    const transition = transitionOf(machine);
     const name = definition.name;
 
     // 1. Snapshot, then replay what came after it.
@@ -177,7 +210,7 @@ export const runService = <M extends AnyStateMachine>(
     // typed event (queued behind the current step), never as a crashed step.
     const append = (events: readonly ProtocolEvent[], attempt: number) =>
       Effect.gen(function* () {
-        const result = yield* appendEvents(log, events).pipe(Effect.retry({ schedule: retrySchedule("30 seconds") }), Effect.either);
+        const result = yield* appendEvents(log, events).pipe(Effect.retry({ schedule: appendRetry }), Effect.either);
         if (result._tag === "Right" || events.length === 0) return;
         const first = events[0]!.id;
         const error = `${result.left._tag}: ${"message" in result.left ? String(result.left.message) : ""}`.slice(0, 500);
@@ -253,7 +286,7 @@ export const runService = <M extends AnyStateMachine>(
       while (true) {
         const step = yield* Queue.take(steps);
         const live = (step.event as { readonly type?: string }).type === "input" ? { ...(step.event as object), now: yield* Clock.currentTimeMillis } : step.event;
-        const [next, actions] = transition(machine, snapshot, live as EventFromLogic<M>);
+        const [next, actions] = transition(snapshot, live as EventFromLogic<M>);
         snapshot = next;
         yield* execute(actions as never, step.cause);
         stepCount++;
@@ -284,7 +317,21 @@ export const runService = <M extends AnyStateMachine>(
         yield* Deferred.await(done);
       });
 
-    // Joining the group can take a while after a crash (the dead member's session must expire).
+    // What arrived while it was down (after its committed offsets) is handled live, actions and
+    // all, before any timer runs: a deadline that passed meanwhile must not beat the proof that came in time.
+    // Best effort: the subscription delivers the same records anyway (a read that keeps failing
+    // only costs the ordering guarantee above, with a warning), so a start never fails on it.
+    const catchUp = Effect.gen(function* () {
+      const pending = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, { group: name, part: "pending" });
+      for (const event of pending) yield* queueInput(event);
+    }).pipe(
+      Effect.retry({ schedule: retrySchedule("10 seconds") }),
+      Effect.catchAll((error) => Effect.logWarning(`catching up before the timers failed: ${error._tag}; the subscription delivers what is pending`)),
+    );
+    yield* catchUp;
+
+    // Joining the group can take a while after a crash (Kafka waits out the dead member's
+    // session); what came meanwhile is caught up again before the timers run.
     const subscription = yield* log.subscribe({
       group: name,
       topics: definition.inputs,
@@ -292,11 +339,7 @@ export const runService = <M extends AnyStateMachine>(
       dedupe,
       handler: (event) => (definition.accepts !== undefined && !definition.accepts(event) ? Effect.void : queueInput(event)),
     });
-
-    // What arrived while it was down (after its committed offsets) is handled live, actions and
-    // all, before any timer runs: a deadline that passed meanwhile must not beat the proof that came in time.
-    const pending = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, { group: name, part: "pending" });
-    for (const event of pending) yield* queueInput(event);
+    yield* catchUp;
     timersOpened = true;
     yield* Deferred.succeed(timersOpen, undefined);
 

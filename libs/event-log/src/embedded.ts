@@ -4,7 +4,7 @@ import { Deferred, Effect, Fiber, Layer } from "effect";
 import { processRecord, dedupeOf, newStats, snapshot } from "./consume.ts";
 import { RecordTooLarge, TopicMissing } from "./errors.ts";
 import { parseJsonl, toJsonl, topicsOf } from "./jsonl.ts";
-import { dlqTopicOf, type AppendResult, type LogRecord, type SubscribeOptions, type TopicSpec } from "./model.ts";
+import { dlqTopicOf, type AppendResult, type EventCodec, type LogRecord, type SubscribeOptions, type TopicSpec } from "./model.ts";
 import { partitionOf } from "./partitioner.ts";
 import { EventLog, type EventLogApi } from "./port.ts";
 
@@ -31,6 +31,10 @@ interface Member {
   readonly from: "earliest" | "latest";
   /** Next offset to deliver, per owned "topic/partition". */
   readonly cursors: Map<string, number>;
+  /** The records of each owned "topic/partition" (the same keys as `cursors`). */
+  readonly lists: Map<string, StoredRecord[]>;
+  /** The layout and group generation of the last rebalance: nothing to redo while both stand. */
+  rebalanced: { layout: number; generation: number } | undefined;
   /** Offset after the last handled record, per "topic/partition", not yet committed. */
   readonly handled: Map<string, number>;
 }
@@ -38,6 +42,8 @@ interface Member {
 interface GroupState {
   readonly committed: Map<string, number>;
   readonly members: Member[];
+  /** Bumped when a member joins or leaves. */
+  generation: number;
 }
 
 const tp = (topic: string, partition: number) => `${topic}/${partition}`;
@@ -56,7 +62,28 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
     let seq = 0;
     let memberIds = 0;
     let version = 0;
+    /** Bumped when a topic or a partition is added. */
+    let layout = 0;
     let waiters: Deferred.Deferred<void>[] = [];
+    // Decoded values, shared by the groups that read the same record (they read new records
+    // within a few steps of each other): decoding is pure, and it was a third of a delivery.
+    const DECODED_LIMIT = 4096;
+    const decodedBy = new Map<EventCodec<unknown>, Map<string, ReturnType<EventCodec<unknown>["decode"]>>>();
+    const sharedCodec = <E>(codec: EventCodec<E>): EventCodec<E> => {
+      const cache = decodedBy.get(codec as EventCodec<unknown>) ?? new Map<string, ReturnType<EventCodec<unknown>["decode"]>>();
+      decodedBy.set(codec as EventCodec<unknown>, cache);
+      return {
+        idOf: codec.idOf,
+        decode: (value) => {
+          const known = cache.get(value);
+          if (known !== undefined) return known as ReturnType<EventCodec<E>["decode"]>;
+          const result = codec.decode(value);
+          if (cache.size >= DECODED_LIMIT) cache.delete(cache.keys().next().value as string);
+          cache.set(value, result);
+          return result;
+        },
+      };
+    };
 
     const wake = () => {
       version++;
@@ -81,6 +108,7 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
       if (existing !== undefined) return existing;
       const state: TopicState = { spec, partitions: Array.from({ length: spec.partitions }, () => []) };
       topics.set(spec.name, state);
+      layout++;
       persistTopics();
       return state;
     };
@@ -118,7 +146,7 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
       const groupsFile = join(options.dir, "groups.json");
       if (existsSync(groupsFile)) {
         const saved = JSON.parse(readFileSync(groupsFile, "utf8")) as Record<string, Record<string, number>>;
-        for (const [g, offsets] of Object.entries(saved)) groups.set(g, { committed: new Map(Object.entries(offsets)), members: [] });
+        for (const [g, offsets] of Object.entries(saved)) groups.set(g, { committed: new Map(Object.entries(offsets)), members: [], generation: 0 });
       }
     }
 
@@ -138,6 +166,8 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
 
     /** Partitions of the member's topics, dealt to the group's members in join order. */
     const rebalance = (group: GroupState, member: Member) => {
+      if (member.rebalanced?.layout === layout && member.rebalanced.generation === group.generation) return;
+      member.rebalanced = { layout, generation: group.generation };
       const index = group.members.indexOf(member);
       const assigned = new Set<string>();
       for (const name of member.topics) {
@@ -146,6 +176,7 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
         t.partitions.forEach((list, p) => {
           if (p % group.members.length === index) {
             assigned.add(tp(name, p));
+            member.lists.set(tp(name, p), list);
             if (!member.cursors.has(tp(name, p))) {
               const committed = group.committed.get(tp(name, p));
               member.cursors.set(tp(name, p), committed ?? (member.from === "latest" ? list.length : 0));
@@ -154,13 +185,13 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
         });
       }
       for (const key of [...member.cursors.keys()]) if (!assigned.has(key)) member.cursors.delete(key);
+      for (const key of [...member.lists.keys()]) if (!assigned.has(key)) member.lists.delete(key);
     };
 
     const nextRecord = (member: Member): StoredRecord | undefined => {
       let best: StoredRecord | undefined;
       for (const [key, offset] of member.cursors) {
-        const slash = key.lastIndexOf("/");
-        const record = topics.get(key.slice(0, slash))?.partitions[Number(key.slice(slash + 1))]?.[offset];
+        const record = member.lists.get(key)?.[offset];
         if (record !== undefined && (best === undefined || record.seq < best.seq)) best = record;
       }
       return best;
@@ -172,13 +203,15 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
           const t = yield* topicOrFail(name);
           ensureTopic({ name: dlqTopicOf(name), partitions: t.spec.partitions });
         }
-        const group = groups.get(opts.group) ?? { committed: new Map<string, number>(), members: [] };
+        const group = groups.get(opts.group) ?? { committed: new Map<string, number>(), members: [], generation: 0 };
         groups.set(opts.group, group);
-        const member: Member = { id: memberIds++, topics: opts.topics, from: opts.from ?? "earliest", cursors: new Map(), handled: new Map() };
+        const member: Member = { id: memberIds++, topics: opts.topics, from: opts.from ?? "earliest", cursors: new Map(), lists: new Map(), handled: new Map(), rebalanced: undefined };
         group.members.push(member);
+        group.generation++;
         wake(); // other members rebalance
         const stats = newStats();
         const dedupe = dedupeOf(opts);
+        const decoding = { ...opts, codec: sharedCodec(opts.codec) };
         const every = Math.max(1, opts.commit?.everyRecords ?? 1);
         let sinceCommit = 0;
 
@@ -204,7 +237,7 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
               }
               continue;
             }
-            yield* processRecord(opts, stats, dedupe, append, record);
+            yield* processRecord(decoding, stats, dedupe, append, record);
             const key = tp(record.topic, record.partition);
             member.cursors.set(key, record.offset + 1);
             member.handled.set(key, record.offset + 1);
@@ -226,6 +259,7 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
             yield* Fiber.interrupt(fiber);
             if (graceful) commit();
             group.members.splice(group.members.indexOf(member), 1);
+            group.generation++;
             wake();
           });
         yield* Effect.addFinalizer(() => stop(true));
@@ -263,7 +297,10 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
           for (const spec of topicsOf(parsed)) ensureTopic(spec);
           for (const r of parsed) {
             const t = topics.get(r.topic)!;
-            while (t.partitions.length <= r.partition) t.partitions.push([]);
+            while (t.partitions.length <= r.partition) {
+              t.partitions.push([]);
+              layout++;
+            }
             store(t, r.partition, r.key, r.value, true);
           }
           wake();

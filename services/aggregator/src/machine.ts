@@ -18,6 +18,8 @@ export {
   type PendingRound,
 } from "./aggregation.ts";
 export { outputKey, type Outbox, type OutboxEntry } from "./outbox.ts";
+// Its memo of beacon-round verification, for a checker in the same process (a pairing costs tens of ms).
+export { isValidRound } from "./beacon.ts";
 export {
   clockStartOf,
   mayProve,
@@ -61,7 +63,9 @@ export const timerChanges = (before: AggregatorContext, after: AggregatorContext
   const schedule: ScheduleParams<DeadlineFired>[] = [];
   const cancel: CancelParams[] = [];
   if (before.blocks === after.blocks) return { schedule, cancel };
-  for (const [block, tree] of Object.entries(after.blocks)) {
+  // A key loop, not Object.entries: every step of a long run passes over every block it kept.
+  for (const block in after.blocks) {
+    const tree = after.blocks[block]!;
     const old = before.blocks[block];
     if (old === tree) continue;
     const was = new Map(treeDeadlines(Number(block), old).map((d) => [timerIdOf(d), d]));

@@ -1,11 +1,9 @@
 import { describe, expect, it } from "@effect/vitest";
-import { Clock, ConfigProvider, Effect, Either, Layer, TestClock } from "effect";
+import { Clock, Effect, Either, Layer, TestClock } from "effect";
 import { verifyProof } from "@zk-testnet/crypto";
 import { EmbeddedEventLog, EventLog, appendEvent, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
-import { encodeNetwork } from "@zk-testnet/network";
 import { assignTreeVrf } from "@zk-testnet/mechanisms";
 import { proofHash, type BlockNumber, type EventOf, type PayloadOf, type ProtocolEvent, type TxCount } from "@zk-testnet/protocol";
-import { aggregatorConfig } from "./config.ts";
 import { runAggregator } from "./service.ts";
 import { beaconRound, epochStarted, nth, proofFor, proposed, proverKey, registered, testNetwork } from "./testing.ts";
 
@@ -332,27 +330,5 @@ describe("aggregator service: the failure path", () => {
       expect(ofType(decisions, "ProofAccepted").map((a) => a.payload.index)).toEqual([leaf]);
       expect(ofType(decisions, "NodeDeadlineMissed").map((m) => m.payload.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].filter((i) => i !== leaf));
     }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
-  );
-});
-
-describe("aggregator config", () => {
-  const read = (env: Record<string, string>) =>
-    aggregatorConfig.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))), Effect.either);
-
-  it.effect("takes the network from ZKT_NETWORK and defaults the rest", () =>
-    Effect.gen(function* () {
-      const config = yield* read({ ZKT_NETWORK: encodeNetwork(network) });
-      expect(Either.map(config, (c) => ({ brokers: c.brokers, logFormat: c.logFormat, logFile: c.logFile, seed: c.network.seed }))).toEqual(
-        Either.right({ brokers: ["127.0.0.1:9092"], logFormat: "json", logFile: undefined, seed: network.seed }),
-      );
-    }),
-  );
-
-  it.effect("refuses a missing network and malformed brokers", () =>
-    Effect.gen(function* () {
-      expect(Either.isLeft(yield* read({}))).toBe(true);
-      expect(Either.isLeft(yield* read({ ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: "no-port" }))).toBe(true);
-      expect(Either.isLeft(yield* read({ ZKT_NETWORK: encodeNetwork(network), ZKT_LOG_FORMAT: "xml" }))).toBe(true);
-    }),
   );
 });

@@ -384,7 +384,11 @@ const warn = (eventId: string, message: string): PoolAction => ({ type: "run", p
 /** Whether a prover already has (or had) this work: pending, submitted or receipted. */
 const hasWork = (context: ProverPoolContext, key: string): boolean => key in context.pending || key in context.submitted || key in context.receipts;
 
-const anyRegistered = (context: ProverPoolContext): boolean => Object.values(context.provers).some((p) => p.registration === "registered");
+const anyRegistered = (context: ProverPoolContext): boolean => {
+  // A loop, not Object.values: this runs for every NodeAssigned, over every prover of the pool.
+  for (const id in context.provers) if (context.provers[id]?.registration === "registered") return true;
+  return false;
+};
 
 /** Whether a prover races in open rounds: honest (so live) and registered. */
 const races = (prover: ProverState): boolean => prover.profile === "honest" && prover.registration === "registered";
@@ -606,7 +610,10 @@ const onReceipt = (context: ProverPoolContext, event: EventOf<"PostReceipt">): P
 
 const withProver = (context: ProverPoolContext, id: ProverId, change: Partial<ProverState>): ProverPoolContext => {
   const prover = context.provers[id];
-  return prover === undefined ? context : { ...context, provers: { ...context.provers, [id]: { ...prover, ...change } } };
+  if (prover === undefined) return context;
+  // A change to what it already holds (the StakeChanged of a registration) copies no record of the whole pool.
+  if (Object.entries(change).every(([field, value]) => prover[field as keyof ProverState] === value)) return context;
+  return { ...context, provers: { ...context.provers, [id]: { ...prover, ...change } } };
 };
 
 /** Folds one consumed protocol event. */
@@ -672,8 +679,9 @@ export const onStarted = (context: ProverPoolContext, now: number): PoolStep => 
         payload: { prover: p.id, publicKey: p.publicKey, stake: p.stake },
       }) satisfies OutputDraft<"RegisterProver">,
   );
-  let provers = context.provers;
-  for (const p of unregistered) provers = { ...provers, [p.id]: { ...p, registration: "requested" } };
+  // One copy of the record for the whole pool, not one per prover.
+  const provers: Record<string, ProverState> = unregistered.length === 0 ? context.provers : { ...context.provers };
+  for (const p of unregistered) provers[p.id] = { ...p, registration: "requested" };
   return {
     context: { ...context, provers },
     actions: [

@@ -60,6 +60,8 @@ class LedgerFold {
   private readonly overpaid = new Set<number>();
   private imbalance = 0n;
   private reportedAt: EventId | undefined;
+  /** The sum of each of the three maps, kept as amounts move: summing them after every event was quadratic in the provers. */
+  private readonly totals = new Map<ReadonlyMap<string, bigint>, bigint>();
 
   private readonly log: RunLog;
 
@@ -67,6 +69,11 @@ class LedgerFold {
     this.log = log;
     for (const prover of log.network.provers) this.balances.set(prover.id, (this.balances.get(prover.id) ?? 0n) + prover.stake);
     this.initialSupply = sum(this.balances);
+    this.totals.set(this.balances, this.initialSupply);
+  }
+
+  private total(accounts: ReadonlyMap<string, bigint>): bigint {
+    return this.totals.get(accounts) ?? 0n;
   }
 
   private report(event: ProtocolEvent, rule: string, message: string, more: readonly EventId[] = []): void {
@@ -78,6 +85,7 @@ class LedgerFold {
     const before = accounts.get(prover) ?? 0n;
     const after = before + by;
     accounts.set(prover, after);
+    this.totals.set(accounts, this.total(accounts) + by);
     if (after < 0n && before >= 0n) this.report(event, `negative-${what}`, `after ${event.type} the ${what} of ${prover} is ${after}`);
   }
 
@@ -167,7 +175,7 @@ class LedgerFold {
 
   /** The sum after an event; an imbalance is reported where it changes, unless that event was already reported. */
   checkSum(event: ProtocolEvent): void {
-    const held = sum(this.balances) + sum(this.stakes) + sum(this.escrow) + this.burned;
+    const held = this.total(this.balances) + this.total(this.stakes) + this.total(this.escrow) + this.burned;
     const imbalance = held - (this.initialSupply + this.minted);
     if (imbalance !== this.imbalance && imbalance !== 0n && this.reportedAt !== event.id) {
       this.report(

@@ -23,7 +23,7 @@ describe("kafka mode: one process per service over a real broker", () => {
       const run = yield* runProcesses(net, { logOut });
       expect(run.outcome).toBe("finalized");
       expect(run.summary.finalized).toBe(10);
-      const replayed = yield* replayLog(readFileSync(logOut, "utf8"), net);
+      const replayed = yield* replayLog(readFileSync(logOut, "utf8"), run.network);
       expect(replayed.summary.finalized).toBe(10);
       expect(replayed.summary.ledger).toEqual(run.summary.ledger);
       rmSync(dir, { recursive: true, force: true });

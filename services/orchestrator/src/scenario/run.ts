@@ -93,11 +93,11 @@ interface ModeRun {
 const genesisAfter = (now: number, leadMs: number): number => Math.ceil((now + leadMs) / 1_000) * 1_000;
 
 /**
- * Kafka mode's lead before slot 0: the broker and five Node processes start inside it, and a
- * prover registered after its epoch started waits for the next epoch, which in a scenario's
- * short run is the whole run. Twice `up`'s lead, for a loaded 2-core machine.
+ * Kafka mode's lead before slot 0: the broker and five Node processes start inside it (the
+ * L1 and the provers first; the rest once every prover is registered, see runProcesses).
+ * `up`'s lead; when the brokers take most of it, runProcesses moves slot 0 (PROCESS_START_MS).
  */
-export const SCENARIO_KAFKA_LEAD_MS = 2 * KAFKA_MODE_LEAD_MS;
+export const SCENARIO_KAFKA_LEAD_MS = KAFKA_MODE_LEAD_MS;
 
 const runMode = (scenario: Scenario, options: RunOptions, logFile: string): Effect.Effect<ModeRun, unknown> =>
   Effect.gen(function* () {
@@ -119,8 +119,10 @@ const runMode = (scenario: Scenario, options: RunOptions, logFile: string): Effe
       case "kafka": {
         const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
         const network = scenarioNetwork(scenario, options.seed, genesisAfter(now, Math.max(SCENARIO_KAFKA_LEAD_MS, slotMs)));
-        const run = yield* runProcesses(network, { brokers: options.brokers, logOut: logFile, faults: steps });
-        return { network, jsonl: readFileSync(logFile, "utf8"), invariants: run.invariants, ...endedOf(run.outcome) };
+        // A broker fault needs the 3-node cluster (RF 3, min ISR 2) the run starts itself.
+        const kafkaNodes = steps.some((step) => /^kafka-\d$/.test(step.target)) ? 3 : 1;
+        const run = yield* runProcesses(network, { brokers: options.brokers, logOut: logFile, faults: steps, kafkaNodes });
+        return { network: run.network, jsonl: readFileSync(logFile, "utf8"), invariants: run.invariants, ...endedOf(run.outcome) };
       }
       case "containers":
         return yield* Effect.fail(new Error("containers mode is not supported yet (scenarios run in sim, embedded and kafka)"));

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { Effect, Queue } from "effect";
 import type { Scenario } from "./load.ts";
-import { writeReports } from "./report.ts";
+import { writeReports, type SuiteResults } from "./report.ts";
 import { reproduceCommand, runScenario, type RunOptions, type ScenarioRun } from "./run.ts";
 import type { Mode } from "./schema.ts";
 import type { WorkerTask } from "./worker.ts";
@@ -29,14 +29,8 @@ export interface SuiteTotals {
   readonly skipped: number;
 }
 
-export interface SuiteReport {
-  readonly mode: Mode;
-  readonly startedAt: string;
-  readonly durationMs: number;
-  readonly scenarios: readonly Scenario[];
-  /** By scenario (in the order given), then seed. */
-  readonly runs: readonly ScenarioRun[];
-  readonly totals: SuiteTotals;
+/** What a suite run gave (runs by scenario in the order given, then seed), and where its reports are. */
+export interface SuiteReport extends SuiteResults {
   readonly files: { readonly junit: string; readonly json: string };
 }
 
