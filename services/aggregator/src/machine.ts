@@ -65,9 +65,9 @@ export const timerChanges = (before: AggregatorContext, after: AggregatorContext
   if (before.blocks === after.blocks) return { schedule, cancel };
   // A key loop, not Object.entries: every step of a long run passes over every block it kept.
   for (const block in after.blocks) {
-    const tree = after.blocks[block]!;
+    const tree = after.blocks[block];
     const old = before.blocks[block];
-    if (old === tree) continue;
+    if (tree === undefined || old === tree) continue;
     const was = new Map(treeDeadlines(Number(block), old).map((d) => [timerIdOf(d), d]));
     const is = new Map(treeDeadlines(Number(block), tree).map((d) => [timerIdOf(d), d]));
     for (const [id, d] of is) if (!was.has(id)) schedule.push(armed(d, d.deadline));
@@ -112,7 +112,9 @@ export const aggregatorMachine = setup({
       on: {
         input: {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const decision = foldInput(context, event.event, event.now ?? 0);
+            // Only a catch-up (more than a slot behind the event) moves a hand-out to the Clock.
+            const behind = event.now !== undefined && event.now - event.event.time > context.config.params.slotMs;
+            const decision = foldInput(context, event.event, behind ? (event.now ?? 0) : 0);
             if (decision.context !== context) enqueue.assign(() => decision.context);
             for (const action of hostActions(context, decision)) enqueue(action);
           }),

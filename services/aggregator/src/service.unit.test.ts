@@ -174,8 +174,8 @@ describe("aggregator service: the failure path", () => {
   );
   const dead = new Set([leafProver(leaf), leafProver(leaf ^ 1)]);
   const { slotMs, leafDeadlineSlots } = network.params;
-  // Handed out when the aggregator reads block and round: its Clock is at 5 000 then, after the round's 4 500.
-  const due = 5_000 + leafDeadlineSlots * slotMs;
+  // Handed out at the round's 4 500: the aggregator reads it at 5 000, less than a slot behind.
+  const due = 4_500 + leafDeadlineSlots * slotMs;
 
   it.scoped("dead provers: their nodes are taken over on the Clock (sibling, then open rounds the live provers race) and the block reaches SubmitRoot; a restart publishes nothing", () =>
     Effect.gen(function* () {

@@ -31,6 +31,12 @@ const quick = values.quick === true;
 const provers = Number(values.provers ?? (quick ? 100 : 1_000));
 const blocks = Number(values.blocks ?? (quick ? 30 : 1_000));
 const registered = Number(values.registered ?? 100_000);
+for (const [name, n] of Object.entries({ provers, blocks, registered })) {
+  if (!Number.isSafeInteger(n) || n < 1) {
+    console.error(`--${name} must be a whole number of at least 1`);
+    process.exit(2);
+  }
+}
 /** Wall seconds of one (b) size after which it stops doubling. */
 const registryBudget = quick ? 6 : 120;
 const registryBlocks = 3;
@@ -59,8 +65,8 @@ interface Measured {
   readonly cpuSeconds: number;
   /** Peak heap used during the run above what the process held before it (after a full GC), in bytes. */
   readonly heapBytes: number;
-  /** The largest live set: heap used right after a full GC forced 1 s into the run and every 5 s after (0 for a shorter run). */
-  readonly liveBytes: number;
+  /** The largest live set: heap used right after a full GC forced 1 s into the run and every 5 s after (undefined for a shorter run). */
+  readonly liveBytes: number | undefined;
   /** Peak resident set during the run, and its growth over the run's start. */
   readonly peakRss: number;
   readonly rssBytes: number;
@@ -86,13 +92,13 @@ const measure = async (label: string, network: NetworkConfig, checked: boolean):
     peakHeap = Math.max(peakHeap, m.heapUsed);
     peakRss = Math.max(peakRss, m.rss);
   };
-  let peakLive = before.heapUsed;
+  let peakLive: number | undefined;
   let nextCollection = performance.now() + 1_000;
   const sampler = setInterval(() => {
     sample();
     if (performance.now() < nextCollection) return;
     gc();
-    peakLive = Math.max(peakLive, process.memoryUsage().heapUsed);
+    peakLive = Math.max(peakLive ?? 0, process.memoryUsage().heapUsed);
     nextCollection = performance.now() + 5_000;
   }, 50);
   const cpu = process.cpuUsage();
@@ -114,7 +120,7 @@ const measure = async (label: string, network: NetworkConfig, checked: boolean):
     wallSeconds,
     cpuSeconds: (used.user + used.system) / 1e6,
     heapBytes: peakHeap - before.heapUsed,
-    liveBytes: peakLive - before.heapUsed,
+    liveBytes: peakLive === undefined ? undefined : peakLive - before.heapUsed,
     peakRss,
     rssBytes: peakRss - before.rss,
   };
@@ -136,7 +142,8 @@ const print = (m: Measured, base?: Measured) => {
       `${fmt(m.blocks / m.cpuSeconds, 1)} blocks per CPU s, ${fmt(m.records / m.wallSeconds)} events/s${base === undefined ? "" : vs(m.records / m.wallSeconds, base.records / base.wallSeconds)}`,
   );
   console.log(
-    `  peak heap +${mib(m.heapBytes)} (${kib(m.heapBytes / m.provers)} a prover), peak live heap +${mib(m.liveBytes)} (${kib(m.liveBytes / m.provers)} a prover), ` +
+    `  peak heap +${mib(m.heapBytes)} (${kib(m.heapBytes / m.provers)} a prover), ` +
+      `${m.liveBytes === undefined ? "live heap not sampled (under 1 s)" : `peak live heap +${mib(m.liveBytes)} (${kib(m.liveBytes / m.provers)} a prover)`}, ` +
       `peak RSS ${mib(m.peakRss)} (+${mib(m.rssBytes)}, ${kib(m.rssBytes / m.provers)} a prover)`,
   );
 };
@@ -147,6 +154,8 @@ console.log(
     `${quick ? "quick sizes" : "full sizes"}; Node ${process.version}, wall times include whatever else runs on the machine`,
 );
 
+// Unmeasured: the first run also pays for loading and compiling the code.
+await Effect.runPromise(simulate(networkOf(8, 2)));
 const baseline = await measure("baseline: 8 provers, checked", networkOf(8, quick ? 10 : 20), true);
 print(baseline);
 
@@ -155,7 +164,7 @@ print(unchecked, baseline);
 const checked = await measure("(a) the run, the six invariants and every service replayed", networkOf(provers, blocks), true);
 print(checked, baseline);
 console.log(
-  `  the check and replay took ${fmt(100 * Math.max(0, 1 - unchecked.cpuSeconds / checked.cpuSeconds))}% of the checked run's CPU; ` +
+  `  the check and replay: ${fmt(checked.wallSeconds - unchecked.wallSeconds, 1)} s wall, ${fmt(checked.cpuSeconds - unchecked.cpuSeconds, 1)} s CPU (within the noise of a shared machine when small); ` +
     `goal ${fmt(GOAL_BLOCKS_PER_SECOND)} blocks/s: ${ratio(blocksPerSecond(unchecked), GOAL_BLOCKS_PER_SECOND)} unchecked, ${ratio(blocksPerSecond(checked), GOAL_BLOCKS_PER_SECOND)} checked`,
 );
 
@@ -178,7 +187,7 @@ for (let size = Math.min(quick ? 500 : 1_000, registered); ; size = Math.min(siz
 }
 if (last !== undefined) {
   const perProver = last.heapBytes / last.provers;
-  const livePerProver = last.liveBytes / last.provers;
+  const livePerProver = (last.liveBytes ?? Number.NaN) / last.provers;
   console.log(
     `  at ${fmt(last.provers)} provers: ${kib(perProver)} of peak heap and ${kib(livePerProver)} live a prover; ${fmt(registered)} provers at those rates: ` +
       `${mib(perProver * registered)} peak, ${mib(livePerProver * registered)} live (goal under ${mib(GOAL_BYTES)})`,
