@@ -6,10 +6,9 @@ import { failureLines, loadCatalogue, runSuite } from "@zk-testnet/orchestrator/
 // Scenarios in kafka mode, once each (seed 1): a real broker (or a 3-node cluster for broker
 // faults) and one process per service. ZKT_KAFKA_SCENARIOS=all runs every scenario that lists
 // kafka among its modes (about 40 s each); by default, the ones below, which cover each kafka
-// back end: a prover fault, a service killed and restarted, raw records, and a fault event a
-// service applies.
-// kafka-broker-killed is left out: in its one CI run every block was reorged out (under investigation).
-const DEFAULT = ["prover-crash-during-leaf", "aggregator-crash-replay", "malformed-records", "aggregator-griefing"];
+// back end: a prover fault, a service killed and restarted, raw records, a fault event a service
+// applies, and a broker of the 3-node cluster killed and restarted.
+const DEFAULT = ["prover-crash-during-leaf", "aggregator-crash-replay", "malformed-records", "aggregator-griefing", "kafka-broker-killed"];
 const chosen = process.env["ZKT_KAFKA_SCENARIOS"];
 const REPORT_DIR = join(import.meta.dirname, "..", "..", "reports", "scenarios-kafka");
 

@@ -21,7 +21,26 @@ export interface KafkaLogOptions {
   readonly appendBudget?: Duration.DurationInput;
   /** Appends gathered into one produce request at most. */
   readonly maxBatch?: number;
+  /**
+   * kafkajs's own log lines at this level and above go to the Effect logger (namespace and
+   * broker in the message). Default: the environment's ZKT_KAFKA_LOG (error, warn, info,
+   * debug), else none.
+   */
+  readonly clientLog?: KafkaClientLogLevel;
 }
+
+export type KafkaClientLogLevel = "none" | "error" | "warn" | "info" | "debug";
+
+const clientLogLevels: Record<KafkaClientLogLevel, number> = {
+  none: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+};
+
+const clientLogLevelOf = (text: string | undefined): KafkaClientLogLevel =>
+  text !== undefined && text in clientLogLevels ? (text as KafkaClientLogLevel) : "none";
 
 /** Exponential backoff with jitter, each wait capped, within a total budget. */
 export const retrySchedule = (budget: Duration.DurationInput) =>
@@ -43,13 +62,25 @@ interface PendingAppend {
  * send is retried by a Schedule here, and a resent record carries the same event id, which
  * consumers drop), concurrent appends batched into one request, manual offset commits.
  */
+/** Offset commits that fail in a row before the subscription renews its consumer. */
+const COMMIT_FAILURES_BEFORE_RENEW = 2;
+
 export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogApi, EventLogError, Scope.Scope> =>
   Effect.gen(function* () {
     const maxBytes = options.maxRecordBytes ?? 1_048_576;
+    const clientLog = options.clientLog ?? clientLogLevelOf(process.env["ZKT_KAFKA_LOG"]);
+    const logRuntime = yield* Effect.runtime<never>();
     const kafka = new Kafka({
       clientId: options.clientId ?? "zk-testnet",
       brokers: [...options.brokers],
-      logLevel: logLevel.NOTHING,
+      logLevel: clientLogLevels[clientLog],
+      // kafkajs's lines through the Effect logger (pino in a service process).
+      logCreator: () => (entry) => {
+        const { message, broker, error } = entry.log as { message?: string; broker?: string; error?: string };
+        const text = `kafkajs ${entry.namespace}: ${message ?? ""}${broker !== undefined ? ` (broker ${broker})` : ""}${error !== undefined ? `: ${error}` : ""}`;
+        const log = entry.level <= logLevel.ERROR ? Effect.logError(text) : entry.level <= logLevel.WARN ? Effect.logWarning(text) : entry.level <= logLevel.INFO ? Effect.logInfo(text) : Effect.logDebug(text);
+        Runtime.runFork(logRuntime)(log);
+      },
       connectionTimeout: 3_000,
       requestTimeout: 30_000,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
@@ -68,11 +99,21 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
       () => Effect.promise(() => Promise.allSettled([producer.disconnect(), admin.disconnect()])),
     );
 
-    const known = new Set<string>(yield* Effect.tryPromise({ try: () => admin.listTopics(), catch: (e) => fromKafkaJs(e, "listTopics") }));
+    /**
+     * An admin request, retried while the failure is transient: a broker of the bootstrap list
+     * (or the controller the metadata names) may be down for a while, and the cluster's metadata
+     * only forgets it after its session times out.
+     */
+    const adminCall = <A>(operation: string, request: () => Promise<A>, topic?: string): Effect.Effect<A, EventLogError> =>
+      Effect.tryPromise({ try: request, catch: (e) => fromKafkaJs(e, operation, topic) }).pipe(
+        Effect.retry({ schedule: retrySchedule(options.connectBudget ?? "30 seconds"), while: isTransient }),
+      );
+
+    const known = new Set<string>(yield* adminCall("listTopics", () => admin.listTopics()));
     const ensureKnown = (topic: string) =>
       known.has(topic)
         ? Effect.void
-        : Effect.tryPromise({ try: () => admin.listTopics(), catch: (e) => fromKafkaJs(e, "listTopics") }).pipe(
+        : adminCall("listTopics", () => admin.listTopics()).pipe(
             Effect.flatMap((names) => {
               names.forEach((n) => known.add(n));
               return known.has(topic) ? Effect.void : Effect.fail(new TopicMissing({ topic }));
@@ -126,7 +167,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
     const loadPartitions = (topic: string) =>
       partitionCounts.has(topic)
         ? Effect.void
-        : Effect.tryPromise({ try: () => admin.fetchTopicMetadata({ topics: [topic] }), catch: (e) => fromKafkaJs(e, "metadata", topic) }).pipe(
+        : adminCall("metadata", () => admin.fetchTopicMetadata({ topics: [topic] }), topic).pipe(
             Effect.map((m) => void partitionCounts.set(topic, m.topics[0]?.partitions.length ?? 1)),
           );
 
@@ -209,8 +250,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
       });
 
     const createTopics = (specs: readonly TopicSpec[]) =>
-      Effect.tryPromise({
-        try: () =>
+      adminCall("createTopics", () =>
           admin.createTopics({
             waitForLeaders: true,
             topics: specs
@@ -224,28 +264,30 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
                 ],
               })),
           }),
-        catch: (e) => fromKafkaJs(e, "createTopics"),
-      }).pipe(Effect.tap(() => specs.forEach((s) => known.add(s.name))));
+      ).pipe(Effect.tap(() => specs.forEach((s) => known.add(s.name))));
 
-    const listSpecs = Effect.tryPromise({
-      try: async () => {
-        const names = (await admin.listTopics()).filter((n) => !n.startsWith("__"));
-        if (names.length === 0) return [];
-        const meta = await admin.fetchTopicMetadata({ topics: names });
-        return meta.topics.map((t) => ({ name: t.name, partitions: t.partitions.length }));
-      },
-      catch: (e) => fromKafkaJs(e, "listTopics"),
+    const listSpecs = adminCall("listTopics", async () => {
+      const names = (await admin.listTopics()).filter((n) => !n.startsWith("__"));
+      if (names.length === 0) return [];
+      const meta = await admin.fetchTopicMetadata({ topics: names });
+      return meta.topics.map((t) => ({ name: t.name, partitions: t.partitions.length }));
     });
 
     /** Reads a topic from `fromOffset` to the high watermarks taken at the start. */
     const read = (topic: string, fromOffset = 0): Effect.Effect<readonly LogRecord[], EventLogError> =>
       Effect.gen(function* () {
         yield* ensureKnown(topic);
-        const ends = yield* Effect.tryPromise({ try: () => admin.fetchTopicOffsets(topic), catch: (e) => fromKafkaJs(e, "offsets", topic) });
+        const ends = yield* adminCall("offsets", () => admin.fetchTopicOffsets(topic), topic);
         const remaining = new Map(ends.filter((p) => Number(p.high) > Math.max(fromOffset, Number(p.low))).map((p) => [p.partition, Number(p.high)]));
         if (remaining.size === 0) return [];
         const records: LogRecord[] = [];
-        const consumer = kafka.consumer({ groupId: `zkt-read-${topic}-${process.pid}-${Math.random().toString(36).slice(2)}`, allowAutoTopicCreation: false });
+        // Short fetch waits: a consumer's disconnect waits for its fetch in flight, and the
+        // default long poll (5 s) made every read of a topic that is already read to its end cost 5 s.
+        const consumer = kafka.consumer({
+          groupId: `zkt-read-${topic}-${process.pid}-${Math.random().toString(36).slice(2)}`,
+          allowAutoTopicCreation: false,
+          maxWaitTimeInMs: 100,
+        });
         return yield* Effect.acquireUseRelease(
           Effect.tryPromise({ try: () => consumer.connect(), catch: (e) => fromKafkaJs(e, "read", topic) }),
           () =>
@@ -282,63 +324,131 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
         const handled = new Map<string, { topic: string; partition: number; offset: number }>();
         let sinceCommit = 0;
         let state: "running" | "closed" | "crashed" = "running";
-        const consumer = kafka.consumer({ groupId: opts.group, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-        const commit = async () => {
+        const warn = (message: string) => void Runtime.runFork(runtime)(Effect.logWarning(message).pipe(Effect.annotateLogs({ group: opts.group })));
+        const newConsumer = () => kafka.consumer({ groupId: opts.group, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+        let consumer = newConsumer();
+
+        // Offsets are committed beside the handling, never in its way: a commit that fails (the
+        // group's coordinator died, or moved while kafkajs still asks the old one) leaves its
+        // offsets for the next commit and costs only a longer re-delivery after a restart, which
+        // the dedupe absorbs. Commits that keep failing renew the consumer (a new client finds
+        // the coordinator afresh).
+        const commitOnce = async () => {
           if (handled.size === 0) return;
-          const offsets = [...handled.values()].map((h) => ({ topic: h.topic, partition: h.partition, offset: String(h.offset) }));
+          const taken = new Map(handled);
           handled.clear();
-          await consumer.commitOffsets(offsets);
+          const offsets = [...taken.values()].map((h) => ({ topic: h.topic, partition: h.partition, offset: String(h.offset) }));
+          try {
+            await consumer.commitOffsets(offsets);
+          } catch (error) {
+            for (const [k, v] of taken) if (!handled.has(k)) handled.set(k, v);
+            throw error;
+          }
           for (const o of offsets) stats.committed[`${o.topic}/${o.partition}`] = Number(o.offset);
         };
-        const started = yield* Deferred.make<void, EventLogError>();
-        yield* Effect.tryPromise({ try: () => consumer.connect(), catch: (e) => fromKafkaJs(e, "subscribe") }).pipe(
-          Effect.retry(retrySchedule(options.connectBudget ?? "30 seconds")),
-        );
-        consumer.on(consumer.events.GROUP_JOIN, () => Deferred.unsafeDone(started, Effect.void));
-        yield* Effect.tryPromise({
-          try: async () => {
-            for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: (opts.from ?? "earliest") === "earliest" });
-            await consumer.run({
-              autoCommit: false,
-              eachBatchAutoResolve: false,
-              // One Effect run per fetched batch, records in partition order within it.
-              eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-                const records: LogRecord[] = [];
-                for (const message of batch.messages) {
-                  records.push({ topic: batch.topic, partition: batch.partition, offset: Number(message.offset), key: message.key?.toString() ?? "", value: message.value?.toString() ?? "" });
-                }
-                await Runtime.runPromise(runtime)(
-                  Effect.gen(function* () {
-                    for (const record of records) {
-                      if (state !== "running" || !isRunning() || isStale()) return;
-                      yield* processRecord(opts, stats, dedupe, append, record);
-                      resolveOffset(String(record.offset));
-                      handled.set(`${record.topic}/${record.partition}`, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
-                      sinceCommit++;
-                    }
-                    // Commit once per fetched batch, when enough was handled since the last commit.
-                    if (sinceCommit >= every && state === "running") {
-                      sinceCommit = 0;
-                      yield* Effect.promise(() => commit());
-                    }
-                  }),
-                ).catch((error: unknown) => {
-                  // Stopped: leave the rest unresolved. Failed: throw, and kafkajs refetches from
-                  // the last resolved offset (at-least-once).
-                  if (state === "running") throw error;
-                });
-                await heartbeat();
-              },
+        let committing: Promise<void> | undefined;
+        let commitAgain = false;
+        let failedCommits = 0;
+        const commitSoon = () => {
+          if (committing !== undefined) {
+            commitAgain = true;
+            return;
+          }
+          committing = (async () => {
+            do {
+              commitAgain = false;
+              await commitOnce();
+            } while (commitAgain && state === "running");
+            failedCommits = 0;
+          })()
+            .catch((error: unknown) => {
+              failedCommits++;
+              warn(`offset commit failed (${failedCommits} in a row): ${fromKafkaJs(error, "commit").message}`);
+              if (failedCommits >= COMMIT_FAILURES_BEFORE_RENEW) void renew(`${failedCommits} offset commits failed in a row`);
+            })
+            .finally(() => {
+              committing = undefined;
             });
-          },
-          catch: (e) => fromKafkaJs(e, "subscribe"),
-        });
+        };
+
+        const started = yield* Deferred.make<void, EventLogError>();
+        const run = (c: kafkajs.Consumer) =>
+          Effect.gen(function* () {
+            yield* Effect.tryPromise({ try: () => c.connect(), catch: (e) => fromKafkaJs(e, "subscribe") }).pipe(
+              Effect.retry(retrySchedule(options.connectBudget ?? "30 seconds")),
+            );
+            c.on(c.events.GROUP_JOIN, () => Deferred.unsafeDone(started, Effect.void));
+            // A crash kafkajs does not restart from (a non-retriable error) renews the consumer.
+            c.on(c.events.CRASH, (e) => {
+              if (!e.payload.restart) void renew(`consumer crashed: ${e.payload.error.message}`);
+            });
+            yield* Effect.tryPromise({
+              try: async () => {
+                for (const topic of opts.topics) await c.subscribe({ topic, fromBeginning: (opts.from ?? "earliest") === "earliest" });
+                await c.run({
+                  autoCommit: false,
+                  eachBatchAutoResolve: false,
+                  // One Effect run per fetched batch, records in partition order within it.
+                  eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+                    const records: LogRecord[] = [];
+                    for (const message of batch.messages) {
+                      records.push({ topic: batch.topic, partition: batch.partition, offset: Number(message.offset), key: message.key?.toString() ?? "", value: message.value?.toString() ?? "" });
+                    }
+                    await Runtime.runPromise(runtime)(
+                      Effect.gen(function* () {
+                        for (const record of records) {
+                          if (state !== "running" || c !== consumer || !isRunning() || isStale()) return;
+                          yield* processRecord(opts, stats, dedupe, append, record);
+                          resolveOffset(String(record.offset));
+                          handled.set(`${record.topic}/${record.partition}`, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
+                          sinceCommit++;
+                        }
+                        // Commit once per fetched batch, when enough was handled since the last commit.
+                        if (sinceCommit >= every && state === "running") {
+                          sinceCommit = 0;
+                          commitSoon();
+                        }
+                      }),
+                    ).catch((error: unknown) => {
+                      // Stopped: leave the rest unresolved. Failed: throw, and kafkajs refetches from
+                      // the last resolved offset (at-least-once).
+                      if (state === "running") throw error;
+                    });
+                  },
+                });
+              },
+              catch: (e) => fromKafkaJs(e, "subscribe"),
+            });
+          });
+
+        let renewing = false;
+        const renew = async (reason: string): Promise<void> => {
+          if (renewing || state !== "running") return;
+          renewing = true;
+          try {
+            warn(`renewing the consumer: ${reason}`);
+            const old = consumer;
+            await old.disconnect().catch(() => undefined);
+            if (state !== "running") return;
+            consumer = newConsumer();
+            failedCommits = 0;
+            const exit = await Runtime.runPromiseExit(runtime)(run(consumer));
+            if (exit._tag === "Failure") warn(`the renewed consumer did not start: ${String(exit.cause)}`);
+          } finally {
+            renewing = false;
+          }
+        };
+
+        yield* run(consumer);
         yield* Deferred.await(started).pipe(Effect.timeout("60 seconds"), Effect.orElse(() => Effect.void));
         const stop = (graceful: boolean) =>
           Effect.promise(async () => {
             if (state !== "running") return;
             state = graceful ? "closed" : "crashed";
-            if (graceful) await commit().catch(() => undefined);
+            if (graceful) {
+              await committing;
+              await commitOnce().catch(() => undefined);
+            }
             await consumer.disconnect().catch(() => undefined);
           });
         yield* Effect.addFinalizer(() => stop(true));
@@ -353,18 +463,19 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
       appendBatch,
       read,
       subscribe,
+      // A fresh broker's group coordinator answers "loading" for a while: retried.
       committed: (group, topic) =>
-        Effect.tryPromise({
-          try: async () => {
+        adminCall(
+          "committed",
+          async () => {
             const offsets = new Map<number, number>();
             for (const t of await admin.fetchOffsets({ groupId: group, topics: [topic] })) {
               for (const p of t.partitions) if (Number(p.offset) >= 0) offsets.set(p.partition, Number(p.offset));
             }
             return offsets;
           },
-          catch: (e) => fromKafkaJs(e, "committed", topic),
-          // A fresh broker's group coordinator answers "loading" for a while: retried.
-        }).pipe(Effect.retry({ schedule: retrySchedule(options.connectBudget ?? "30 seconds"), while: isTransient })),
+          topic,
+        ),
       exportJsonl: (only) => Effect.gen(function* () {
         const specs = (yield* listSpecs).filter((s) => only === undefined || only.includes(s.name));
         const all = yield* Effect.forEach(specs, (s) => read(s.name));

@@ -129,11 +129,12 @@ export interface ProcessRunOptions {
 
 export const runProcesses = (requested: NetworkConfig, options: ProcessRunOptions = {}) =>
   Effect.gen(function* () {
-    // The beacon runs in its own process: pick its port here so this process knows the URL.
-    const withPort = requested.beacon.port === 0 ? { ...requested, beacon: { ...requested.beacon, port: yield* freePort } } : requested;
     // A broker started here lives as long as this run's scope.
     const { brokers, logOut, logFormat = "json" } = options;
     const cluster = brokers === undefined ? Context.get(yield* Layer.build(KafkaCluster.layer({ nodes: options.kafkaNodes ?? 1, label: "up" })), KafkaCluster) : undefined;
+    // The beacon runs in its own process: pick its port here so this process knows the URL, once
+    // the brokers hold theirs (a port picked before could be one a starting broker then takes).
+    const withPort = requested.beacon.port === 0 ? { ...requested, beacon: { ...requested.beacon, port: yield* freePort } } : requested;
     const bootstrap = brokers ?? cluster!.brokers;
     yield* Console.log(`brokers: ${bootstrap.join(",")}`);
     // The brokers may have eaten the lead the caller planned (three JVMs on a busy machine):
