@@ -7,8 +7,9 @@ import { failureLines, loadCatalogue, runSuite } from "@zk-testnet/orchestrator/
 // faults) and one process per service. ZKT_KAFKA_SCENARIOS=all runs every scenario that lists
 // kafka among its modes (about 40 s each); by default, the ones below, which cover each kafka
 // back end: a prover fault, a service killed and restarted, raw records, a fault event a service
-// applies, and a broker of the 3-node cluster killed and restarted.
-const DEFAULT = ["prover-crash-during-leaf", "aggregator-crash-replay", "malformed-records", "aggregator-griefing", "kafka-broker-killed"];
+// applies, a broker of the 3-node cluster killed and restarted, and a prover cut off from the
+// brokers through Toxiproxy.
+const DEFAULT = ["prover-crash-during-leaf", "aggregator-crash-replay", "malformed-records", "aggregator-griefing", "kafka-broker-killed", "prover-partitioned"];
 const chosen = process.env["ZKT_KAFKA_SCENARIOS"];
 const REPORT_DIR = join(import.meta.dirname, "..", "..", "reports", "scenarios-kafka");
 

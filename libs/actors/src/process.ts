@@ -2,7 +2,7 @@
 // environment, the event log on Kafka, logs through pino, exit codes; runs until SIGINT/SIGTERM.
 import { NodeRuntime } from "@effect/platform-node";
 import { Cause, Config, ConfigError, Data, Effect, Either, Exit, Option, type Scope } from "effect";
-import { EventLog, KafkaEventLog, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { EventLog, KafkaEventLog, parseBrokerRoutes, protocolTopicSpecs } from "@zk-testnet/event-log";
 import { makePino, PinoLogging, type LogFormat } from "@zk-testnet/logging";
 import { networkFromEnv, type InvalidNetworkConfig, type NetworkConfig } from "@zk-testnet/network";
 
@@ -15,10 +15,12 @@ import { networkFromEnv, type InvalidNetworkConfig, type NetworkConfig } from "@
  * | brokers | ZKT_BROKERS | Kafka bootstrap brokers, comma-separated host:port | 127.0.0.1:9092 |
  * | logFormat | ZKT_LOG_FORMAT | `json` (one JSON object a line) or `pretty` (pino-pretty) | json |
  * | logFile | ZKT_LOG_FILE | file the logs are appended to | standard output |
+ * | brokerRoutes | ZKT_BROKER_ROUTES | where this process really connects for a broker address, `host:port=host:port,...` (its own proxies) | none |
  */
 export interface ProcessConfig {
   readonly network: NetworkConfig;
   readonly brokers: readonly string[];
+  readonly brokerRoutes: ReadonlyMap<string, string>;
   readonly logFormat: LogFormat;
   readonly logFile: string | undefined;
 }
@@ -46,10 +48,20 @@ export const logFileConfig: Config.Config<string | undefined> = Config.option(
   Config.nonEmptyString("ZKT_LOG_FILE").pipe(Config.withDescription("File the logs are appended to (default: standard output)")),
 ).pipe(Config.map(Option.getOrUndefined));
 
+export const brokerRoutesConfig: Config.Config<ReadonlyMap<string, string>> = Config.string("ZKT_BROKER_ROUTES").pipe(
+  Config.withDescription("Where this process connects for a broker address: host:port=host:port, comma-separated (a proxy of its own)"),
+  Config.withDefault(""),
+  Config.mapOrFail((text) => {
+    const routes = parseBrokerRoutes(text);
+    return typeof routes === "string" ? Either.left(ConfigError.InvalidData(["ZKT_BROKER_ROUTES"], routes)) : Either.right(routes);
+  }),
+);
+
 /** Reads the shared configuration from the environment (through Effect's ConfigProvider). */
 export const processConfig: Effect.Effect<ProcessConfig, ConfigError.ConfigError | InvalidNetworkConfig> = Effect.all({
   network: networkFromEnv,
   brokers: brokersConfig,
+  brokerRoutes: brokerRoutesConfig,
   logFormat: logFormatConfig,
   logFile: logFileConfig,
 });
@@ -99,7 +111,7 @@ export const serviceProcessProgram = <C extends ProcessConfig, E>(service: Servi
       return yield* Effect.never;
     });
     return yield* Effect.scoped(serve).pipe(
-      Effect.provide(KafkaEventLog.layer({ brokers: config.brokers, clientId: service.clientId?.(config) ?? service.name })),
+      Effect.provide(KafkaEventLog.layer({ brokers: config.brokers, routes: config.brokerRoutes, clientId: service.clientId?.(config) ?? service.name })),
       // A failure (no broker within the connect budget, say) reaches the log file too.
       Effect.tapErrorCause((cause) => Effect.logFatal("stopped", cause)),
       Effect.provide(PinoLogging.layer(root, service.name)),

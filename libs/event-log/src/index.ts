@@ -2,7 +2,7 @@ export * from "./errors.ts";
 export * from "./model.ts";
 export { EventLog, type EventLogApi } from "./port.ts";
 export { EmbeddedEventLog, makeEmbeddedLog, type EmbeddedOptions } from "./embedded.ts";
-export { KafkaEventLog, makeKafkaLog, retrySchedule, type KafkaLogOptions } from "./kafka.ts";
+export { KafkaEventLog, makeKafkaLog, parseBrokerRoutes, retrySchedule, type KafkaClientLogLevel, type KafkaLogOptions } from "./kafka.ts";
 export { parseJsonl, recordToLine, sha256, toJsonl } from "./jsonl.ts";
 export { murmur2, partitionOf } from "./partitioner.ts";
 export { appendEvent, appendEvents, protocolCodec, protocolTopicSpecs } from "./protocol.ts";

@@ -1,4 +1,6 @@
 import { Deferred, Duration, Effect, Layer, Runtime, Schedule, type Scope } from "effect";
+import net from "node:net";
+import tls from "node:tls";
 import kafkajs from "kafkajs";
 import { processRecord, dedupeOf, newStats, snapshot } from "./consume.ts";
 import { RecordTooLarge, TopicMissing, type EventLogError } from "./errors.ts";
@@ -27,7 +29,36 @@ export interface KafkaLogOptions {
    * debug), else none.
    */
   readonly clientLog?: KafkaClientLogLevel;
+  /**
+   * Where this client really connects for a broker address (bootstrap or advertised):
+   * `host:port` to `host:port`. A client routed through proxies of its own (Toxiproxy) can be
+   * cut off or slowed alone, while the brokers advertise their own addresses to everyone else.
+   */
+  readonly routes?: ReadonlyMap<string, string>;
 }
+
+/** Parses `from=to,from=to` (each host:port) into routes; a message for a bad entry. */
+export const parseBrokerRoutes = (text: string): ReadonlyMap<string, string> | string => {
+  const routes = new Map<string, string>();
+  const address = /^[^\s:=,]+:\d{1,5}$/;
+  for (const entry of text.split(",").map((e) => e.trim()).filter((e) => e.length > 0)) {
+    const [from, to, ...rest] = entry.split("=");
+    if (from === undefined || to === undefined || rest.length > 0 || !address.test(from) || !address.test(to)) {
+      return `${JSON.stringify(entry)} is not host:port=host:port`;
+    }
+    routes.set(from, to);
+  }
+  return routes;
+};
+
+/** kafkajs's own socket factory, but connecting to a route's address where one is given. */
+const routedSockets = (routes: ReadonlyMap<string, string>): kafkajs.ISocketFactory => ({ host, port, ssl, onConnect }) => {
+  const route = routes.get(`${host}:${port}`);
+  const target = route === undefined ? { host, port } : { host: route.slice(0, route.lastIndexOf(":")), port: Number(route.slice(route.lastIndexOf(":") + 1)) };
+  const socket = ssl ? tls.connect({ ...target, ...ssl }, onConnect) : net.connect(target, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  return socket;
+};
 
 export type KafkaClientLogLevel = "none" | "error" | "warn" | "info" | "debug";
 
@@ -74,6 +105,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
       clientId: options.clientId ?? "zk-testnet",
       brokers: [...options.brokers],
       logLevel: clientLogLevels[clientLog],
+      ...(options.routes !== undefined && options.routes.size > 0 ? { socketFactory: routedSockets(options.routes) } : {}),
       // kafkajs's lines through the Effect logger (pino in a service process).
       logCreator: () => (entry) => {
         const { message, broker, error } = entry.log as { message?: string; broker?: string; error?: string };

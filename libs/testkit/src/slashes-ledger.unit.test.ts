@@ -109,6 +109,26 @@ describe("invariant 3: slashes follow attributable faults", () => {
     expect(rules(report)).toEqual([[3, "slashed-despite-receipt", [slash.id, missed.id, receipt.id]]]);
   });
 
+  it("dates a receipt its prover made while partitioned from the brokers at the heal: made before the deadline, posted after it, the slash stands", () => {
+    const { run, slash, missed } = failureRun();
+    const { prover } = slash.payload;
+    const deadline = missed.payload.deadline;
+    const partitioned = run.event("FaultInjected", { fault: "partition", target: prover, params: { via: "toxiproxy" } }, deadline - 500, "orchestrator", "faults");
+    run.event("PostReceipt", { ...slash.payload, proofHash: "1".repeat(64) as Hash }, deadline - 100, `prover-pool/${prover}`);
+    // Healed after the deadline: the receipt reached the L1 too late.
+    run.event("FaultHealed", { fault: "partition", target: prover }, deadline + 1_000, "orchestrator", "faults");
+    expect(checkInvariants({ network, events: run.events }).violations).toEqual([]);
+    // Healed before the deadline: the receipt was posted in time, and the slash is not attributable.
+    const early = failureRun();
+    const p = early.slash.payload.prover;
+    const d = early.missed.payload.deadline;
+    early.run.event("FaultInjected", { fault: "partition", target: p, params: {} }, d - 500, "orchestrator", "faults");
+    const inTime = early.run.event("PostReceipt", { ...early.slash.payload, proofHash: "1".repeat(64) as Hash }, d - 100, `prover-pool/${p}`);
+    early.run.event("FaultHealed", { fault: "partition", target: p }, d - 50, "orchestrator", "faults");
+    expect(rules(checkInvariants({ network, events: early.run.events }))).toEqual([[3, "slashed-despite-receipt", [early.slash.id, early.missed.id, inTime.id]]]);
+    expect(partitioned.payload.fault).toBe("partition");
+  });
+
   it("accepts a receipt posted after the deadline: the slash stands", () => {
     const { run, slash, missed } = failureRun();
     run.event("PostReceipt", { ...slash.payload, proofHash: "1".repeat(64) as Hash }, missed.payload.deadline + 1, `prover-pool/${slash.payload.prover}`);

@@ -28,8 +28,16 @@ import {
 // keys never enter the context.
 
 /** The faults a prover can be given, by the network config or by FaultInjected on testnet.faults. */
-export const FAULT_KINDS = ["crash", "hang", "slow", "invalid", "withhold", "equivocate", "late-receipt"] as const;
+export const FAULT_KINDS = ["crash", "hang", "slow", "invalid", "withhold", "equivocate", "late-receipt", "partition"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * Faults of the network between a prover and the brokers. The network carries them out when it
+ * can (Toxiproxy, a Docker network: the FaultInjected says `via`), and the pool then leaves its
+ * prover as it is; without one (the simulation, embedded mode) the pool plays a `partition`
+ * itself. The others need a real network.
+ */
+const NETWORK_FAULTS: ReadonlySet<string> = new Set(["partition", "latency", "timeout", "reset", "bandwidth"]);
 
 /**
  * How a prover behaves; `planProof` is where each profile decides when, whether and what its
@@ -42,6 +50,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
  * - `withhold`: finishes and posts its receipt (none with `params.receipt = "false"`), never submits.
  * - `equivocate`: posts a receipt, submits its valid proof and a second, conflicting signed proof.
  * - `late-receipt`: posts its receipt after the deadline (`params.delayMs` after it, default one slot), then submits.
+ * - `partition`: cut off from the brokers where no network does it: hears and publishes nothing,
+ *   as `hang` (its work waits; healed, it resumes).
  */
 export type FaultProfile = "honest" | FaultKind;
 
@@ -303,6 +313,7 @@ export const planProof = (context: ProverPoolContext, prover: ProverState, start
       return { profile, due: readyAfter(), receipt: true, submit: "valid" };
     case "crash":
     case "hang":
+    case "partition":
       return { profile, due: null, receipt: false, submit: "none" };
     case "slow":
       return { profile, due: readyAfter(Number(prover.faultParams["factor"] ?? DEFAULT_SLOW_FACTOR)), receipt: true, submit: "valid" };
@@ -526,13 +537,16 @@ const replanned = (context: ProverPoolContext, prover: ProverState, work: ProofW
   const plan = (): ProofWork => ({ ...work, ...planProof(context, prover, startOf(work)) });
   if (work.assignedAt >= time) return work.via === "open" && !races(prover) ? undefined : plan();
   if (profile === "crash") return plan();
-  if (profile === "hang") return work.profile === "crash" ? work : plan();
-  if (work.profile === "hang") {
+  if (frozen(profile)) return work.profile === "crash" ? work : plan();
+  if (frozen(work.profile)) {
     const resumed = plan();
     return { ...resumed, due: resumed.due === null ? null : Math.max(time, resumed.due) };
   }
   return work;
 };
+
+/** Profiles under which work waits, and resumes when they are healed. */
+const frozen = (profile: FaultProfile): boolean => profile === "hang" || profile === "partition";
 
 const samePlan = (a: ProofWork, b: ProofWork): boolean => a.profile === b.profile && a.due === b.due && a.receipt === b.receipt && a.submit === b.submit;
 
@@ -567,6 +581,8 @@ const switchProfile = (context: ProverPoolContext, before: ProverState, change: 
 
 const onFaultInjected = (context: ProverPoolContext, event: EventOf<"FaultInjected">): PoolStep => {
   const { fault, target, params } = event.payload;
+  // A network fault the network carries out: the prover behaves as before (and may not hear of it until it is over).
+  if (NETWORK_FAULTS.has(fault) && (params["via"] !== undefined || fault !== "partition")) return unchanged(context);
   const prover = context.provers[target];
   if (prover === undefined) return { context, actions: [warn(event.id, `fault ${fault} on ${target} ignored: not a prover of this pool`)] };
   const parsed = parseFault(fault, params);
@@ -577,6 +593,7 @@ const onFaultInjected = (context: ProverPoolContext, event: EventOf<"FaultInject
 const onFaultHealed = (context: ProverPoolContext, event: EventOf<"FaultHealed">): PoolStep => {
   const { fault, target } = event.payload;
   const prover = context.provers[target];
+  if (NETWORK_FAULTS.has(fault) && prover?.profile !== fault) return unchanged(context);
   if (prover === undefined) return { context, actions: [warn(event.id, `heal of ${fault} on ${target} ignored: not a prover of this pool`)] };
   if (prover.profile !== fault) return { context, actions: [warn(event.id, `heal of ${fault} on ${target} ignored: its profile is ${prover.profile}`)] };
   return switchProfile(context, prover, { profile: "honest", faultParams: {} }, event.time);

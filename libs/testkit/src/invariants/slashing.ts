@@ -5,7 +5,8 @@ import { violation, type Violation } from "../violation.ts";
 
 // Invariant 3: a slash only follows an attributable fault, and an honest prover is never slashed.
 // - "missed" needs a NodeDeadlineMissed of that prover at that node, no later than the slash,
-//   for which the prover had posted no receipt (PostReceipt on L1) by the missed deadline;
+//   for which the prover had posted no receipt (PostReceipt on L1) by the missed deadline (a
+//   receipt made while its prover was partitioned from the brokers is posted at the heal);
 // - "invalid" needs a ProofRejected of that prover at that node, no later than the slash, for
 //   wrong-public-input or wrong-children (a signed invalid proof), or for duplicate when the
 //   aggregator judged another well-signed proof of the prover for the node (equivocation).
@@ -24,14 +25,24 @@ const equivocated = (log: RunLog, key: string, prover: string, proofHash: string
     (event) => event.payload.prover === prover && event.payload.proofHash !== proofHash,
   );
 
-const checkMissed = (log: RunLog, slash: EventOf<"ProverSlashed">, key: string): Violation | undefined => {
+/**
+ * When a receipt reached the L1: when it was made, unless its prover was cut off from the
+ * brokers then (a `partition` window), when the receipt waits for the network to come back.
+ */
+const postedAt = (honesty: Honesty, prover: string, made: number): number => {
+  let at = made;
+  for (const w of honesty.windows) if (w.fault === "partition" && w.target === prover && w.from <= made && made < w.to) at = Math.max(at, w.to);
+  return at;
+};
+
+const checkMissed = (log: RunLog, slash: EventOf<"ProverSlashed">, key: string, honesty: Honesty): Violation | undefined => {
   const { prover } = slash.payload;
   const misses = (log.missed.get(key) ?? []).filter((m) => m.payload.prover === prover && m.time <= slash.time);
   if (misses.length === 0) {
     return violation(3, "slash-without-miss", `${prover} was slashed for missing node ${key}, but no NodeDeadlineMissed of ${prover} at that node precedes it`, [slash.id]);
   }
   const receipts = (log.receipts.get(key) ?? []).filter((r) => r.payload.prover === prover);
-  const receiptBefore = (deadline: number) => receipts.find((r) => r.time < deadline);
+  const receiptBefore = (deadline: number) => receipts.find((r) => postedAt(honesty, prover, r.time) < deadline);
   const [miss] = misses;
   if (miss !== undefined && misses.every((m) => receiptBefore(m.payload.deadline) !== undefined)) {
     return violation(
@@ -69,7 +80,7 @@ export const checkSlashes = (log: RunLog, honesty: Honesty): readonly Violation[
     if (honesty.honest.has(prover)) {
       violations.push(violation(3, "honest-slashed", `${prover}, an honest prover (never faulted), was slashed ${slash.payload.amount} (${reason}) at node ${key}`, [slash.id]));
     }
-    const unattributable = reason === "missed" ? checkMissed(log, slash, key) : checkInvalid(log, slash, key);
+    const unattributable = reason === "missed" ? checkMissed(log, slash, key, honesty) : checkInvalid(log, slash, key);
     if (unattributable !== undefined) violations.push(unattributable);
   }
   return violations;

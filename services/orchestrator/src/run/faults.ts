@@ -41,8 +41,23 @@ export const PROVER_FAULT_KINDS = ["crash", "hang", "slow", "invalid", "withhold
  * nobody registered (`forge`), and an aggregator that drops valid proofs (`grief`, applied by
  * the aggregator from its event).
  */
-export const FAULT_KINDS = [...PROVER_FAULT_KINDS, ...DELIVERY_FAULT_KINDS, "malformed", "forge", "grief"] as const;
+export const FAULT_KINDS = [...PROVER_FAULT_KINDS, ...DELIVERY_FAULT_KINDS, "malformed", "forge", "grief", "partition", "latency", "timeout", "reset", "bandwidth"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * Faults of the network between a process and the brokers. kafka mode: through Toxiproxy,
+ * each targeted process (a service, or a prover alone in a prover-pool process of its own)
+ * routed through proxies of its own: `partition` takes them down (connections refused and
+ * closed), `latency` delays what the brokers send (`ms`, `jitterMs`), `timeout` lets nothing
+ * through and closes connections after `ms` (0: held open), `reset` resets connections
+ * (`afterMs`), `bandwidth` caps each direction (`kbPerSecond`). containers mode: `partition`
+ * takes the container off the run's network. sim and embedded: `partition` of a prover is
+ * applied by the prover pool (it hears and publishes nothing until the heal, as `hang`); the
+ * other network faults need kafka mode.
+ */
+export const NETWORK_FAULT_KINDS = ["partition", "latency", "timeout", "reset", "bandwidth"] as const;
+export type NetworkFaultKind = (typeof NETWORK_FAULT_KINDS)[number];
+export const isNetworkFault = (kind: string): kind is NetworkFaultKind => (NETWORK_FAULT_KINDS as readonly string[]).includes(kind);
 
 /** The services a `crash` may stop and restart. */
 export const SERVICE_NAMES = services.filter((s) => s !== "orchestrator");
@@ -78,6 +93,11 @@ const TARGETS: { readonly [K in FaultKind]: readonly TargetKind[] } = {
   malformed: ["topic"],
   forge: ["prover", "unregistered"],
   grief: ["aggregator"],
+  partition: ["prover", "service"],
+  latency: ["prover", "service"],
+  timeout: ["prover", "service"],
+  reset: ["prover", "service"],
+  bandwidth: ["prover", "service"],
 };
 
 /** Faults that happen once, at their slot: nothing to heal. */
@@ -91,6 +111,11 @@ const PARAMS: Partial<{ readonly [K in FaultKind]: readonly string[] }> = {
   malformed: [],
   forge: [],
   grief: ["prover"],
+  partition: [],
+  latency: ["ms", "jitterMs"],
+  timeout: ["ms"],
+  reset: ["afterMs"],
+  bandwidth: ["kbPerSecond"],
 };
 
 export const DEFAULT_DELAY_MS = 500;
@@ -175,6 +200,11 @@ export const parseFaultSpec = (spec: string, network: NetworkConfig): FaultStep[
       return `reorder needs window, a whole number ≥ 2, in "${item}"`;
     }
     if (kind === "reorder" && params["ms"] !== undefined && !positiveInteger(params["ms"])) return `reorder needs ms (the longest hold), a whole number > 0, in "${item}"`;
+    const whole = (key: string) => params[key] === undefined || /^\d+$/.test(params[key]!);
+    const wrong = ["ms", "jitterMs", "afterMs", "kbPerSecond"].find((key) => !whole(key));
+    if (isNetworkFault(kind) && wrong !== undefined) return `${kind} needs ${wrong}, a whole number ≥ 0, in "${item}"`;
+    if (kind === "latency" && params["ms"] === undefined) return `latency needs ms (the delay added to what the brokers send), in "${item}"`;
+    if (kind === "bandwidth" && !positiveInteger(params["kbPerSecond"])) return `bandwidth needs kbPerSecond, a whole number > 0, in "${item}"`;
     if (kind === "grief" && params["prover"] !== undefined && !provers.has(params["prover"])) {
       return `grief's prover must be a prover of the network (${proverRange}), got "${params["prover"]}" (in "${item}")`;
     }
@@ -211,8 +241,20 @@ export interface BrokerControl {
   readonly resume: (broker: number) => Effect.Effect<void>;
 }
 
+/** Carries out network faults on a service's or a prover's path to the brokers (kafka mode: Toxiproxy; containers: the Docker network). */
+export interface NetworkControl {
+  /** How it is done, recorded in the FaultInjected's params (`via`): the prover pool leaves such faults to it. */
+  readonly via: string;
+  /** Why it cannot do this kind on this target, if it cannot. */
+  readonly unsupported: (kind: NetworkFaultKind, target: string) => string | undefined;
+  readonly inject: (target: string, kind: NetworkFaultKind, params: Readonly<Record<string, string>>) => Effect.Effect<void>;
+  readonly heal: (target: string, kind: NetworkFaultKind) => Effect.Effect<void>;
+}
+
 /** What carries out the faults that are more than an event for a service to read. */
 export interface FaultBackends {
+  /** For `partition`, `latency`, `timeout`, `reset`, `bandwidth` of a service or prover. */
+  readonly network?: NetworkControl;
   /** For `crash` of a service. */
   readonly services?: ServiceControl;
   /** For `duplicate`, `reorder`, `delay` on a topic. */
@@ -229,6 +271,12 @@ export const unsupported = (step: FaultStep, backends: FaultBackends): string | 
   if (step.kind === "hang" && isService(step.target) && backends.services?.pause === undefined) return `hang of service ${step.target} needs processes to freeze (kafka mode)`;
   if (BROKER.test(step.target) && backends.brokers === undefined) return `${step.target} exists only in kafka mode with a 3-node cluster it started (--kafka-nodes 3)`;
   if ((DELIVERY_FAULT_KINDS as readonly string[]).includes(step.kind) && backends.delivery === undefined) return `${step.kind} needs the delivery-fault wrapper of the embedded log`;
+  if (isNetworkFault(step.kind)) {
+    if (backends.network !== undefined) return backends.network.unsupported(step.kind, step.target);
+    // Without a network to cut, the prover pool plays a prover's partition itself.
+    if (step.kind === "partition" && !isService(step.target)) return undefined;
+    return `${step.kind} of ${step.target} needs a network between it and the brokers (kafka mode, through Toxiproxy${step.kind === "partition" ? "; or containers mode" : ""})`;
+  }
   return undefined;
 };
 
@@ -304,7 +352,7 @@ export const forgedProof = (network: NetworkConfig, assigned: Assigned, prover: 
  * (prover profiles, grief) keeps the injector's plain timing at its instant.
  */
 const appliesFirst = (step: FaultStep): boolean =>
-  !(((PROVER_FAULT_KINDS as readonly string[]).includes(step.kind) && !isService(step.target)) || step.kind === "grief");
+  !(((PROVER_FAULT_KINDS as readonly string[]).includes(step.kind) && !isService(step.target)) || (step.kind === "partition" && !isService(step.target)) || step.kind === "grief");
 
 /**
  * Waits until Clock time `at`. With `first`, it wakes 1 ms early and sleeps the last
@@ -347,7 +395,9 @@ export const injectFaults = (network: NetworkConfig, steps: readonly FaultStep[]
       const payload =
         f.type === "FaultInjected" && step.kind === "forge"
           ? { ...f.payload, params: { ...f.payload.params, node: forgery === undefined ? "none" : `${forgery.payload.block}/${forgery.payload.level}/${forgery.payload.index}` } }
-          : f.payload;
+          : f.type === "FaultInjected" && isNetworkFault(step.kind) && backends.network !== undefined
+            ? { ...f.payload, params: { ...f.payload.params, via: backends.network.via } }
+            : f.payload;
       const event = (yield* makeEvent({
         type: f.type,
         source: "orchestrator",
@@ -395,6 +445,10 @@ const carryOut = (
     if ((DELIVERY_FAULT_KINDS as readonly string[]).includes(step.kind) && backends.delivery !== undefined) {
       if (injected) yield* backends.delivery.inject(step.target, deliveryFaultOf(step));
       else yield* backends.delivery.heal(step.target, step.kind as DeliveryFaultKind);
+      return;
+    }
+    if (isNetworkFault(step.kind) && backends.network !== undefined) {
+      yield* injected ? backends.network.inject(step.target, step.kind, step.params) : backends.network.heal(step.target, step.kind);
       return;
     }
     if (step.kind === "malformed" && injected) {

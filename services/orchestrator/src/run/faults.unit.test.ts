@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest";
 import { Effect, Either, TestClock } from "effect";
 import { makeEmbeddedLog, EventLog, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
 import { makeNetwork, slotStart } from "@zk-testnet/network";
-import { faultEvents, injectFaults, malformedRecords, parseFaultSpec, type FaultBackends } from "./faults.ts";
+import { faultEvents, injectFaults, malformedRecords, parseFaultSpec, unsupported, type FaultBackends } from "./faults.ts";
 
 const network = Either.getOrThrow(makeNetwork({ seed: "f", genesisMs: 0, slots: 10, provers: 8 }));
 
@@ -70,6 +70,13 @@ describe("fault spec", () => {
     ["reorder:proving.proofs@slot1?window=1", /reorder needs window, a whole number ≥ 2/],
     ["reorder:proving.proofs@slot1?ms=-5", /reorder needs ms/],
     ["duplicate:l1.events@slot1?times=3", /duplicate takes no parameters, not "times"/],
+    ["partition:l2.blocks@slot1+5", /partition targets a prover \(prover-1 to prover-8\) or a service .*; "l2.blocks" is a topic/],
+    ["partition:kafka-1@slot1", /partition targets a prover .*"kafka-1" is a broker/],
+    ["partition:prover-2@slot1?ms=5", /partition takes no parameters, not "ms"/],
+    ["latency:aggregator@slot1+2", /latency needs ms/],
+    ["latency:aggregator@slot1?ms=fast", /latency needs ms, a whole number ≥ 0/],
+    ["bandwidth:prover-1@slot1", /bandwidth needs kbPerSecond, a whole number > 0/],
+    ["reset:sequencer@slot1?after=5", /reset takes the parameter afterMs, not "after"/],
   ])("rejects %s with a clear message", (spec, message) => {
     expect(parseFaultSpec(spec, network)).toMatch(message);
   });
@@ -80,6 +87,32 @@ describe("fault spec", () => {
       { kind: "crash", target: "kafka-2", slot: 1, slots: 4, params: {} },
       { kind: "hang", target: "kafka-3", slot: 2, slots: 1, params: {} },
     ]);
+  });
+
+  it("parses network faults on a prover's or a service's path to the brokers", () => {
+    expect(
+      parseFaultSpec("partition:prover-2@slot1+5,latency:aggregator@slot2+3?ms=300&jitterMs=50,timeout:sequencer@slot1+1?ms=0,reset:prover-4@slot3+1,bandwidth:l1-settlement@slot0+9?kbPerSecond=16", network),
+    ).toEqual([
+      { kind: "partition", target: "prover-2", slot: 1, slots: 5, params: {} },
+      { kind: "latency", target: "aggregator", slot: 2, slots: 3, params: { ms: "300", jitterMs: "50" } },
+      { kind: "timeout", target: "sequencer", slot: 1, slots: 1, params: { ms: "0" } },
+      { kind: "reset", target: "prover-4", slot: 3, slots: 1, params: {} },
+      { kind: "bandwidth", target: "l1-settlement", slot: 0, slots: 9, params: { kbPerSecond: "16" } },
+    ]);
+  });
+
+  it("carries out a network fault only where a network is: the pool plays a prover's partition, the rest needs kafka mode", () => {
+    const step = (spec: string) => {
+      const steps = parseFaultSpec(spec, network);
+      if (!Array.isArray(steps)) throw new Error(steps);
+      return steps[0]!;
+    };
+    expect(unsupported(step("partition:prover-2@slot1+5"), {})).toBeUndefined();
+    expect(unsupported(step("partition:aggregator@slot1+5"), {})).toMatch(/needs a network between it and the brokers \(kafka mode, through Toxiproxy; or containers mode\)/);
+    expect(unsupported(step("latency:prover-2@slot1+2?ms=100"), {})).toMatch(/latency of prover-2 needs a network .*kafka mode/);
+    const network_ = { via: "test", unsupported: (kind: string, target: string) => (target === "sequencer" ? `no ${kind} here` : undefined), inject: () => Effect.void, heal: () => Effect.void };
+    expect(unsupported(step("latency:prover-2@slot1+2?ms=100"), { network: network_ })).toBeUndefined();
+    expect(unsupported(step("reset:sequencer@slot1+2"), { network: network_ })).toBe("no reset here");
   });
 
   it("orders injections and heals by slot", () => {

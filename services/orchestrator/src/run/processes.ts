@@ -10,6 +10,7 @@ import { networkFileOf } from "../commands/replay.ts";
 import { checkRun } from "./check.ts";
 import { injectFaults, type FaultBackends, type FaultStep } from "./faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
+import { isolatedShardOf, networkTargets, proxyProcesses } from "./network-faults.ts";
 import { freePort } from "./ports.ts";
 import { awaitRegistrations } from "./registrations.ts";
 import { summarize, type RunReport } from "./report.ts";
@@ -156,11 +157,21 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
       const envOf = new Map<string, Record<string, string>>();
       const serviceOf = new Map<string, ServiceName>();
       const shards = Math.max(1, options.proverProcesses ?? 1);
+      // A prover a network fault targets runs alone in a pool process of its own, so that the
+      // fault cuts or slows that prover and no other.
+      const targeted = networkTargets(options.faults ?? []);
+      const isolated = network.provers.filter((p) => targeted.provers.includes(p.id)).map((p) => p.id as string);
+      const dealt = network.provers.filter((p) => !isolated.includes(p.id));
       for (const service of SERVICES) {
-        if (service === "prover-pool" && shards > 1) {
-          for (let k = 0; k < shards; k++) {
-            const ids = network.provers.filter((_, i) => i % shards === k).map((p) => p.id);
-            const name = `prover-pool-${k + 1}`;
+        if (service === "prover-pool" && (shards > 1 || isolated.length > 0)) {
+          for (const id of isolated) {
+            const name = isolatedShardOf(id);
+            envOf.set(name, { ...env, ZKT_PROVERS: id, ZKT_SHARD: name });
+            serviceOf.set(name, service);
+          }
+          for (let k = 0; k < Math.min(shards, dealt.length); k++) {
+            const ids = dealt.filter((_, i) => i % shards === k).map((p) => p.id);
+            const name = shards === 1 ? "prover-pool" : `prover-pool-${k + 1}`;
             envOf.set(name, { ...env, ZKT_PROVERS: ids.join(","), ZKT_SHARD: name });
             serviceOf.set(name, service);
           }
@@ -168,6 +179,16 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
           envOf.set(service, env);
           serviceOf.set(service, service);
         }
+      }
+      // The targets of network faults reach the brokers through proxies of their own.
+      const proxied = [...targeted.services, ...isolated.map(isolatedShardOf)];
+      const proxies = proxied.length === 0 ? undefined : yield* proxyProcesses(proxied, bootstrap);
+      if (proxies !== undefined) {
+        for (const name of proxied) {
+          const routes = proxies.routesOf(name);
+          if (routes !== undefined && envOf.has(name)) envOf.set(name, { ...envOf.get(name)!, ZKT_BROKER_ROUTES: routes });
+        }
+        yield* Console.log(`toxiproxy: ${proxies.server.url}, proxies for ${proxied.join(", ")}`);
       }
       // The L1 and the provers first, and the rest once every prover is registered: the L1 fixes
       // epoch 0's eligible set when the first block reaches it, so no registration may trail it.
@@ -215,6 +236,7 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
         const orWarn = (effect: Effect.Effect<void, unknown>) => effect.pipe(Effect.catchAll((e) => Effect.logWarning(`broker fault failed: ${String(e)}`)));
         const backends: FaultBackends = {
           services: { stop: control.kill, start: control.restart, pause: control.pause, resume: control.resume },
+          ...(proxies !== undefined ? { network: proxies.control } : {}),
           ...(cluster !== undefined && cluster.layout.nodes.length === 3
             ? {
                 brokers: {
