@@ -5,6 +5,9 @@
 #                                     debootstrap and imported with `docker import`
 #   zk-testnet/kafka:<kafka>-local    the Kafka broker (images/kafka/) on that base, with the jars
 #                                     that infra/kafka/scripts/fetch-jars.sh resolves
+#   zk-testnet/node-service:<node>-local
+#                                     the services' image (images/node-service/): that base and the
+#                                     pinned Node binary (.node-version) from the toolchain's cache
 #
 # An image is built only when it is missing or its inputs changed: each carries a label with a
 # hash of what it was built from, compared with `docker image inspect`. The debootstrapped root
@@ -12,12 +15,13 @@
 # a new data-root or engine imports it again instead of running debootstrap.
 #
 # Uses $DOCKER_HOST, or asks engine.sh for the engine it runs. Prints the image tags on its
-# last line (base tag, a space, kafka tag); progress and timings go to stderr.
+# last line (base, kafka and node-service tags, separated by spaces); progress and timings go to
+# stderr.
 #
 # Environment:
 #   ZKT_DEBIAN_MIRROR      Debian mirror for debootstrap (default: the machine's apt sources,
 #                          else http://deb.debian.org/debian)
-#   ZKT_REBUILD_IMAGES=1   build both images even when they are up to date (the cached rootfs
+#   ZKT_REBUILD_IMAGES=1   build every image even when it is up to date (the cached rootfs
 #                          tarball is still used; delete it to run debootstrap again)
 set -euo pipefail
 
@@ -33,6 +37,9 @@ base_packages="openjdk-17-jre-headless,ca-certificates,netbase"
 kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$repo/infra/kafka/pom.xml")"
 [ -n "$kafka_version" ] || { echo "build-images: error: no <kafka.version> in infra/kafka/pom.xml" >&2; exit 1; }
 kafka_tag="zk-testnet/kafka:${kafka_version}-local"
+node_version="$(tr -d ' \n' <"$repo/.node-version")"
+[ -n "$node_version" ] || { echo "build-images: error: no version in .node-version" >&2; exit 1; }
+node_tag="zk-testnet/node-service:${node_version}-local"
 label_key="dev.zk-testnet.inputs"
 
 log() { echo "build-images: $*" >&2; }
@@ -50,6 +57,15 @@ unset DOCKER_CONTEXT
 timeout 20 docker info >/dev/null 2>&1 || die "the Docker engine at $DOCKER_HOST does not answer"
 # The classic builder: it needs no buildx plugin and no builder image, only the engine.
 export DOCKER_BUILDKIT=0
+
+# Build contexts are temporary folders, removed when the script exits.
+contexts=()
+trap 'rm -rf "${contexts[@]:-}"' EXIT
+# Sets ctx (not a command substitution: the list must grow in this shell).
+new_context() {
+  ctx="$(mktemp -d "${TMPDIR:-/tmp}/zkt-$1-image.XXXXXX")"
+  contexts+=("$ctx")
+}
 
 # The label value of an image, or nothing when the image is missing.
 image_label() {
@@ -149,8 +165,7 @@ build_kafka() {
     return
   fi
 
-  ctx="$(mktemp -d "${TMPDIR:-/tmp}/zkt-kafka-image.XXXXXX")"
-  trap 'rm -rf "$ctx"' EXIT
+  new_context kafka
   mkdir -p "$ctx/libs"
   cp "$libs"/*.jar "$ctx/libs/"
   cp "$containers/images/kafka/Dockerfile" "$containers/images/kafka/server.properties" "$ctx/"
@@ -172,8 +187,51 @@ build_kafka() {
   log "built $kafka_tag in $(since "$started")"
 }
 
+# The pinned Node the toolchain keeps in its cache (scripts/toolchain.sh), else the Node on PATH
+# when it is exactly that version: nothing is downloaded here.
+node_binary() {
+  local cached="${XDG_CACHE_HOME:-$HOME/.cache}/zk-testnet/node/$node_version/bin/node" found
+  if [ -x "$cached" ]; then echo "$cached"; return; fi
+  found="$(command -v node || true)"
+  if [ -n "$found" ] && [ "$("$found" --version 2>/dev/null)" = "v$node_version" ]; then echo "$found"; return; fi
+  die "no Node $node_version: expected $cached (./testnet fetches it) or node $node_version on PATH"
+}
+
+build_node_service() {
+  local started node inputs base_id ctx
+  started="$(now)"
+  node="$(node_binary)"
+  base_id="$(docker image inspect --format '{{.Id}}' "$base_tag")"
+  inputs="$( {
+      echo "$base_id $node_version"
+      cd "$containers/images/node-service" && sha256sum Dockerfile
+      sha256sum <"$node"
+    } | sha256sum | cut -c1-16)"
+  if [ "${ZKT_REBUILD_IMAGES:-0}" != 1 ] && [ "$(image_label "$node_tag")" = "$inputs" ]; then
+    log "$node_tag is up to date"
+    return
+  fi
+  new_context node-service
+  cp "$containers/images/node-service/Dockerfile" "$ctx/"
+  install -m 0755 "$node" "$ctx/node"
+  log "building $node_tag (Node from $node)"
+  if ! docker build \
+        --build-arg "BASE_IMAGE=$base_tag" \
+        --build-arg "NODE_VERSION=$node_version" \
+        --label "$label_key=$inputs" \
+        --label "org.opencontainers.image.title=zk-testnet services on Node $node_version" \
+        --label "org.opencontainers.image.version=$node_version" \
+        -t "$node_tag" "$ctx" >"$ctx/build.log" 2>&1; then
+    cat "$ctx/build.log" >&2
+    die "docker build of $node_tag failed"
+  fi
+  docker image prune -f --filter "label=$label_key" >/dev/null 2>&1 || true
+  log "built $node_tag in $(since "$started")"
+}
+
 total="$(now)"
 build_base
 build_kafka
-log "images ready in $(since "$total"): $base_tag $kafka_tag"
-echo "$base_tag $kafka_tag"
+build_node_service
+log "images ready in $(since "$total"): $base_tag $kafka_tag $node_tag"
+echo "$base_tag $kafka_tag $node_tag"

@@ -23,6 +23,8 @@
 #   ZKT_DOCKER_BRIDGE             bridge for the default network (default zkt-docker0)
 #   ZKT_DOCKER_BRIDGE_CIDR        address of that bridge (default 172.31.254.1/24)
 #   ZKT_DOCKER_CGROUP_PARENT      cgroup parent of every container (default zk-testnet-docker)
+#   ZKT_DOCKER_CPU_SHARES         CPU weight of that cgroup, in cgroup v1 cpu.shares (default 8192,
+#                                 eight processes' worth; cgroup v2 gets the same ratio as cpu.weight)
 #
 # State layout (<state> = ${ZKT_STATE_DIR:-<repo>/.testnet}/docker):
 #   <state>/data          dockerd --data-root: images and containers; kept across stop/start
@@ -61,6 +63,7 @@ own_host="unix://$sock"
 bridge="${ZKT_DOCKER_BRIDGE:-zkt-docker0}"
 bridge_cidr="${ZKT_DOCKER_BRIDGE_CIDR:-172.31.254.1/24}"
 cgroup_parent="${ZKT_DOCKER_CGROUP_PARENT:-zk-testnet-docker}"
+cpu_shares="${ZKT_DOCKER_CPU_SHARES:-8192}"
 start_timeout="${ZKT_DOCKER_START_TIMEOUT:-60}"
 stop_timeout="${ZKT_DOCKER_STOP_TIMEOUT:-30}"
 
@@ -257,12 +260,40 @@ clear_leftovers() { # run_dir cgroup_parent extra-pids...
          "$rd/docker.sock" "$rd/metrics.sock" "$rd/unmount-on-shutdown"
 }
 
+# Every container shares the one cgroup parent, which the kernel weighs like a single process
+# against each process of the machine outside it (1024 shares by default): on a busy machine the
+# broker and the services in it would get one process's share of the CPU between them, and miss
+# their Kafka heartbeats. Weigh it as several processes. Never fatal: a machine may not allow it.
+weigh_cgroup_parent() {
+  local v1 v2 weight
+  for v1 in /sys/fs/cgroup/cpu,cpuacct /sys/fs/cgroup/cpu; do
+    [ -f "$v1/cpu.shares" ] || continue
+    if mkdir -p "$v1/$cgroup_parent" 2>/dev/null && echo "$cpu_shares" >"$v1/$cgroup_parent/cpu.shares" 2>/dev/null; then
+      log "cgroup $cgroup_parent: cpu.shares $cpu_shares"
+    else
+      log "could not set cpu.shares of cgroup $cgroup_parent; containers get the default CPU weight"
+    fi
+    return 0
+  done
+  v2=/sys/fs/cgroup
+  if [ -f "$v2/cgroup.controllers" ]; then
+    weight=$((cpu_shares * 100 / 1024))
+    [ "$weight" -le 10000 ] || weight=10000
+    if mkdir -p "$v2/$cgroup_parent" 2>/dev/null && echo "$weight" >"$v2/$cgroup_parent/cpu.weight" 2>/dev/null; then
+      log "cgroup $cgroup_parent: cpu.weight $weight"
+    else
+      log "could not set cpu.weight of cgroup $cgroup_parent; containers get the default CPU weight"
+    fi
+  fi
+}
+
 cmd_start() {
   take_lock
   read_state
   if [ "$st_started" = 1 ]; then
     if own_engine_up; then
       log "using the engine engine.sh started earlier (pid $st_pid)"
+      weigh_cgroup_parent
       emit running "$st_host"
       return 0
     fi
@@ -280,6 +311,7 @@ cmd_start() {
     if alive "$pid"; then
       log "adopting the dockerd that answers on $sock (pid $pid)"
       write_state 1 "$pid" "$own_host" 1
+      weigh_cgroup_parent
       emit running "$own_host"
       return 0
     fi
@@ -370,6 +402,7 @@ cmd_start() {
   local driver
   driver="$(dk "$own_host" info --format '{{.Driver}}' 2>/dev/null || echo unknown)"
   log "dockerd is up after ${waited} s (pid $pid, storage driver $driver)"
+  weigh_cgroup_parent
   emit started "$own_host"
 }
 

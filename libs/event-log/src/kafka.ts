@@ -114,7 +114,9 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
         Runtime.runFork(logRuntime)(log);
       },
       connectionTimeout: 3_000,
-      requestTimeout: 30_000,
+      // A request to a broker that vanished (a killed container: no reset, just silence) fails
+      // after this and goes to the new leader; fetches and group joins time themselves.
+      requestTimeout: 8_000,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
     });
     const admin = kafka.admin();

@@ -81,7 +81,6 @@ const runCommand = (argv: readonly string[]) =>
     const f = parsed.flags;
     const mode = choiceFlag(f, "mode", MODES, "sim");
     if (mode instanceof UsageError) return yield* mode;
-    if (mode === "containers") return yield* new UsageError({ message: "--mode containers is not supported yet: scenarios run in sim, embedded and kafka" });
     const seeds = f["seeds"] === undefined ? undefined : intFlag(f, "seeds", 20, 1, 10_000);
     if (seeds instanceof UsageError) return yield* seeds;
     const jobs = intFlag(f, "jobs", 0, 1, 64);

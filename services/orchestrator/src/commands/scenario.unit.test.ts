@@ -41,7 +41,6 @@ describe("testnet scenario", () => {
     [["scenario", "run"], /usage: testnet scenario list \| scenario run/],
     [["scenario", "run", "no-such-scenario"], /no scenario named no-such-scenario in e2e\/scenarios \(one of: .*baseline-honest/],
     [["scenario", "run", "baseline-honest", "--mode", "cloud"], /--mode must be one of sim, embedded, kafka, containers, got cloud/],
-    [["scenario", "run", "baseline-honest", "--mode", "containers"], /--mode containers is not supported yet/],
     [["scenario", "run", "baseline-honest", "--seed", "1", "--seeds", "2"], /--seed and --seeds exclude each other/],
     [["scenario", "run", "baseline-honest", "--brokers", "127.0.0.1:9092"], /--brokers needs --mode kafka/],
     [["scenario", "run", "baseline-honest", "--mode", "kafka", "--brokers", "127.0.0.1:1"], /--brokers takes one run/],

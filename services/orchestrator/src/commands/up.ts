@@ -1,9 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { Console, Effect, Either } from "effect";
+import { DockerEngine } from "@zk-testnet/containers";
 import { apiVersionsProbe } from "@zk-testnet/kafka";
 import { encodeNetwork, makeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { formatMetrics, formatReport, readJsonl, runMetrics } from "@zk-testnet/testkit";
 import { UsageError, choiceFlag, intFlag, parseArgs } from "../args.ts";
+import { runContainers } from "../run/containers.ts";
 import { runEmbedded } from "../run/embedded.ts";
 import { parseFaultSpec, type FaultStep } from "../run/faults.ts";
 import { runProcesses } from "../run/processes.ts";
@@ -18,6 +20,9 @@ export class RunIncomplete extends Error {
 
 /** How long before slot 0 the processes of a kafka-mode testnet are started. */
 export const KAFKA_MODE_LEAD_MS = 15_000;
+
+/** How long before slot 0 a containers-mode testnet starts: the broker's container (5 to 15 s), then the services' (20 s allowed). */
+export const CONTAINERS_MODE_LEAD_MS = 35_000;
 
 const FLAGS = {
   mode: "string",
@@ -59,7 +64,7 @@ const runSimulated = (network: NetworkConfig, logOut: string | undefined, faults
   });
 
 /**
- * `testnet up [--mode embedded|kafka|sim] [--sim] [--slots N] [--provers N] [--txs T] [--seed S]
+ * `testnet up [--mode embedded|kafka|sim|containers] [--sim] [--slots N] [--provers N] [--txs T] [--seed S]
  *  [--slot-ms MS] [--log-out FILE.jsonl] [--log-format json|pretty] [--brokers host:port,...]`
  */
 export const upCommand = (argv: readonly string[]) =>
@@ -68,7 +73,7 @@ export const upCommand = (argv: readonly string[]) =>
     if (parsed instanceof UsageError) return yield* parsed;
     if (parsed.positionals.length > 0) return yield* new UsageError({ message: `unexpected argument ${parsed.positionals[0]}` });
     const f = parsed.flags;
-    const chosen = choiceFlag(f, "mode", ["embedded", "kafka", "sim"] as const, f["sim"] === true ? "sim" : "embedded");
+    const chosen = choiceFlag(f, "mode", ["embedded", "kafka", "sim", "containers"] as const, f["sim"] === true ? "sim" : "embedded");
     if (f["sim"] === true && chosen !== "sim") return yield* new UsageError({ message: `--sim and --mode ${String(f["mode"])} exclude each other` });
     const mode = chosen;
     const slots = intFlag(f, "slots", 10, 1, 100_000);
@@ -105,7 +110,14 @@ export const upCommand = (argv: readonly string[]) =>
     // on 2 cores), so at least KAFKA_MODE_LEAD_MS.
     // A simulation's clock starts at 0: two slots for the services to start and the provers to register.
     const now = mode === "sim" ? 0 : yield* Effect.clockWith((c) => c.currentTimeMillis);
-    const lead = mode === "kafka" ? Math.max(KAFKA_MODE_LEAD_MS, slotMs as number) : mode === "sim" ? 2 * (slotMs as number) : (slotMs as number);
+    const lead =
+      mode === "kafka"
+        ? Math.max(KAFKA_MODE_LEAD_MS, slotMs as number)
+        : mode === "containers"
+          ? Math.max(CONTAINERS_MODE_LEAD_MS, slotMs as number)
+          : mode === "sim"
+            ? 2 * (slotMs as number)
+            : (slotMs as number);
     const port = beaconPort as number;
     const network = makeNetwork({
       seed,
@@ -126,7 +138,9 @@ export const upCommand = (argv: readonly string[]) =>
         ? yield* runEmbedded(network.right, logOut, logFormat as "json" | "pretty", faults)
         : mode === "sim"
           ? yield* runSimulated(network.right, logOut, faults)
-          : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string, faults });
+          : mode === "containers"
+            ? yield* runContainers(network.right, { logOut, logFormat: logFormat as string, faults }).pipe(Effect.provide(DockerEngine.layer))
+            : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string, faults });
     yield* Console.log(`\n${formatSummary(result.summary)}`);
     if (!result.invariants.ok) {
       return yield* Effect.fail(new RunIncomplete(`invariant violations (${result.invariants.violations.length}): see the report above`));

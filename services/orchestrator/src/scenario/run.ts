@@ -4,7 +4,9 @@ import { Cause, Effect, Either } from "effect";
 import { sha256 } from "@zk-testnet/event-log";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { readJsonl, runMetrics, type InvariantReport, type RunMetrics } from "@zk-testnet/testkit";
-import { KAFKA_MODE_LEAD_MS } from "../commands/up.ts";
+import { DockerEngine } from "@zk-testnet/containers";
+import { CONTAINERS_MODE_LEAD_MS, KAFKA_MODE_LEAD_MS } from "../commands/up.ts";
+import { runContainers } from "../run/containers.ts";
 import { networkFileOf } from "../commands/replay.ts";
 import { runEmbedded } from "../run/embedded.ts";
 import { runProcesses } from "../run/processes.ts";
@@ -124,8 +126,16 @@ const runMode = (scenario: Scenario, options: RunOptions, logFile: string): Effe
         const run = yield* runProcesses(network, { brokers: options.brokers, logOut: logFile, faults: steps, kafkaNodes });
         return { network: run.network, jsonl: readFileSync(logFile, "utf8"), invariants: run.invariants, ...endedOf(run.outcome) };
       }
-      case "containers":
-        return yield* Effect.fail(new Error("containers mode is not supported yet (scenarios run in sim, embedded and kafka)"));
+      case "containers": {
+        const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
+        const network = scenarioNetwork(scenario, options.seed, genesisAfter(now, Math.max(CONTAINERS_MODE_LEAD_MS, slotMs)));
+        // Broker faults need the 3-node cluster, as in kafka mode. The engine: the one DOCKER_HOST
+        // names (a test run's), else one started for the run (and stopped after it, if it was started here).
+        const kafkaNodes = steps.some((step) => /^kafka-\d$/.test(step.target)) ? 3 : 1;
+        const engine = process.env["DOCKER_HOST"] !== undefined && process.env["DOCKER_HOST"] !== "" ? DockerEngine.fromEnv : DockerEngine.layer;
+        const run = yield* runContainers(network, { logOut: logFile, faults: steps, kafkaNodes }).pipe(Effect.provide(engine));
+        return { network: run.network, jsonl: readFileSync(logFile, "utf8"), invariants: run.invariants, ...endedOf(run.outcome) };
+      }
     }
   });
 

@@ -7,7 +7,7 @@ import { FAULT_KINDS } from "../run/faults.ts";
 // type and range; load.ts then checks what needs the whole file (prover ids, fault targets,
 // protocol parameters) and names the path of each bad field.
 
-/** The ways a scenario can be run; `containers` is accepted in files but not run yet. */
+/** The ways a scenario can be run. */
 export const MODES = ["sim", "embedded", "kafka", "containers"] as const;
 export type Mode = (typeof MODES)[number];
 
