@@ -7,7 +7,7 @@ import { formatMetrics, formatReport, readJsonl, runMetrics } from "@zk-testnet/
 import { UsageError, choiceFlag, intFlag, parseArgs } from "../args.ts";
 import { runContainers } from "../run/containers.ts";
 import { runEmbedded } from "../run/embedded.ts";
-import { parseFaultSpec, type FaultStep } from "../run/faults.ts";
+import { kafkaNodesFor, parseFaultSpec, type FaultStep } from "../run/faults.ts";
 import { runProcesses } from "../run/processes.ts";
 import { emptyReport, formatSummary, observe } from "../run/report.ts";
 import { simulate } from "../run/simulate.ts";
@@ -139,8 +139,8 @@ export const upCommand = (argv: readonly string[]) =>
         : mode === "sim"
           ? yield* runSimulated(network.right, logOut, faults)
           : mode === "containers"
-            ? yield* runContainers(network.right, { logOut, logFormat: logFormat as string, faults }).pipe(Effect.provide(DockerEngine.layer))
-            : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string, faults });
+            ? yield* runContainers(network.right, { logOut, logFormat: logFormat as string, faults, kafkaNodes: kafkaNodesFor(faults) }).pipe(Effect.provide(DockerEngine.layer))
+            : yield* runProcesses(network.right, { brokers, logOut, logFormat: logFormat as string, faults, kafkaNodes: kafkaNodesFor(faults) });
     yield* Console.log(`\n${formatSummary(result.summary)}`);
     if (!result.invariants.ok) {
       return yield* Effect.fail(new RunIncomplete(`invariant violations (${result.invariants.violations.length}): see the report above`));

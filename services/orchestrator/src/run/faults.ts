@@ -507,6 +507,9 @@ export const makeServiceControl = (starters: ReadonlyMap<string, ServiceStarter>
     };
   });
 
+/** The brokers a kafka- or containers-mode run starts: a 3-node cluster (RF 3, min ISR 2) when a fault targets `kafka-N`, else one. */
+export const kafkaNodesFor = (steps: readonly FaultStep[]): 1 | 3 => (steps.some((step) => BROKER.test(step.target)) ? 3 : 1);
+
 /** Whether a schedule has delivery faults, which need the log wrapped. */
 export const hasDeliveryFaults = (steps: readonly FaultStep[]): boolean => steps.some((s) => (DELIVERY_FAULT_KINDS as readonly string[]).includes(s.kind));
 

@@ -9,6 +9,7 @@ import { CONTAINERS_MODE_LEAD_MS, KAFKA_MODE_LEAD_MS } from "../commands/up.ts";
 import { runContainers } from "../run/containers.ts";
 import { networkFileOf } from "../commands/replay.ts";
 import { runEmbedded } from "../run/embedded.ts";
+import { kafkaNodesFor } from "../run/faults.ts";
 import { runProcesses } from "../run/processes.ts";
 import { simulate } from "../run/simulate.ts";
 import { checkExpectations } from "./expect.ts";
@@ -122,8 +123,7 @@ const runMode = (scenario: Scenario, options: RunOptions, logFile: string): Effe
         const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
         const network = scenarioNetwork(scenario, options.seed, genesisAfter(now, Math.max(SCENARIO_KAFKA_LEAD_MS, slotMs)));
         // A broker fault needs the 3-node cluster (RF 3, min ISR 2) the run starts itself.
-        const kafkaNodes = steps.some((step) => /^kafka-\d$/.test(step.target)) ? 3 : 1;
-        const run = yield* runProcesses(network, { brokers: options.brokers, logOut: logFile, faults: steps, kafkaNodes });
+        const run = yield* runProcesses(network, { brokers: options.brokers, logOut: logFile, faults: steps, kafkaNodes: kafkaNodesFor(steps) });
         return { network: run.network, jsonl: readFileSync(logFile, "utf8"), invariants: run.invariants, ...endedOf(run.outcome) };
       }
       case "containers": {
@@ -131,7 +131,7 @@ const runMode = (scenario: Scenario, options: RunOptions, logFile: string): Effe
         const network = scenarioNetwork(scenario, options.seed, genesisAfter(now, Math.max(CONTAINERS_MODE_LEAD_MS, slotMs)));
         // Broker faults need the 3-node cluster, as in kafka mode. The engine: the one DOCKER_HOST
         // names (a test run's), else one started for the run (and stopped after it, if it was started here).
-        const kafkaNodes = steps.some((step) => /^kafka-\d$/.test(step.target)) ? 3 : 1;
+        const kafkaNodes = kafkaNodesFor(steps);
         const engine = process.env["DOCKER_HOST"] !== undefined && process.env["DOCKER_HOST"] !== "" ? DockerEngine.fromEnv : DockerEngine.layer;
         const run = yield* runContainers(network, { logOut: logFile, faults: steps, kafkaNodes }).pipe(Effect.provide(engine));
         return { network: run.network, jsonl: readFileSync(logFile, "utf8"), invariants: run.invariants, ...endedOf(run.outcome) };
