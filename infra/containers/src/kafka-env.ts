@@ -1,17 +1,4 @@
-import { createServer } from "node:net";
-import { Effect } from "effect";
-
-/** A TCP port that is free on 127.0.0.1 right now (the OS picks it). */
-export const freeTcpPort: Effect.Effect<number> = Effect.async<number>((resume) => {
-  const server = createServer();
-  server.unref();
-  server.once("error", (error) => resume(Effect.die(error)));
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
-    server.close(() => resume(port > 0 ? Effect.succeed(port) : Effect.die(new Error("no port assigned"))));
-  });
-});
+export { freeTcpPort } from "@zk-testnet/kafka";
 
 /** The port the broker's client listener uses inside the container. */
 export const KAFKA_CONTAINER_PORT = 9092;

@@ -21,3 +21,4 @@ export {
 } from "./cluster.ts";
 export { infraDown, infraUp, readInfra, reapStrayBrokers } from "./state.ts";
 export { cacheDir, repoRoot, stateDir } from "./paths.ts";
+export { freeTcpPort } from "./ports.ts";

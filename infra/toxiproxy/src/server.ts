@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { Duration, Effect, Schedule, type Scope } from "effect";
+import { freeTcpPort } from "@zk-testnet/kafka";
 import { buildToxiproxy } from "./build.ts";
 import { toxiproxyClient, type ToxiproxyClient } from "./client.ts";
 import { ToxiproxyFailed, type ToxiproxyApiError, type ToxiproxyUnavailable } from "./errors.ts";
@@ -27,19 +27,6 @@ const READY_TIMEOUT = Duration.seconds(15);
 const STOP_GRACE_MS = 5_000;
 const KEEP_OUTPUT_BYTES = 64 * 1024;
 
-const freePort: Effect.Effect<number> = Effect.promise(
-  () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address();
-        const port = typeof address === "object" && address !== null ? address.port : 0;
-        server.close(() => resolve(port));
-      });
-    }),
-);
-
 const stop = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -54,7 +41,7 @@ const stop = (child: ChildProcess): Promise<void> =>
 /** One attempt: spawn on a free port and wait until GET /version answers. */
 const startOnce = (binary: string, logLevel: string): Effect.Effect<ToxiproxyServer, ToxiproxyFailed, Scope.Scope> =>
   Effect.gen(function* () {
-    const port = yield* freePort;
+    const port = yield* freeTcpPort;
     let output = "";
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString("utf8")).slice(-KEEP_OUTPUT_BYTES);

@@ -4,14 +4,13 @@ import { join } from "node:path";
 import { Console, Context, Data, Duration, Effect, Layer, Scope } from "effect";
 import { appendEvents, EventLog, KafkaEventLog, protocolTopicSpecs, type EventLogApi } from "@zk-testnet/event-log";
 import { makeEvent, type Slot } from "@zk-testnet/protocol";
-import { KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka";
+import { freeTcpPort, KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { networkFileOf } from "../commands/replay.ts";
 import { checkRun } from "./check.ts";
 import { injectFaults, type FaultBackends, type FaultStep } from "./faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { isolatedShardOf, networkTargets, proxyProcesses } from "./network-faults.ts";
-import { freePort } from "./ports.ts";
 import { awaitRegistrations } from "./registrations.ts";
 import { summarize, type RunReport } from "./report.ts";
 
@@ -135,7 +134,7 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
     const cluster = brokers === undefined ? Context.get(yield* Layer.build(KafkaCluster.layer({ nodes: options.kafkaNodes ?? 1, label: "up" })), KafkaCluster) : undefined;
     // The beacon runs in its own process: pick its port here so this process knows the URL, once
     // the brokers hold theirs (a port picked before could be one a starting broker then takes).
-    const withPort = requested.beacon.port === 0 ? { ...requested, beacon: { ...requested.beacon, port: yield* freePort } } : requested;
+    const withPort = requested.beacon.port === 0 ? { ...requested, beacon: { ...requested.beacon, port: yield* freeTcpPort } } : requested;
     const bootstrap = brokers ?? cluster!.brokers;
     yield* Console.log(`brokers: ${bootstrap.join(",")}`);
     // The brokers may have eaten the lead the caller planned (three JVMs on a busy machine):
