@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "@effect/vitest";
 import { Effect } from "effect";
-import { failureLines, loadCatalogue, runSuite } from "@zk-testnet/orchestrator/scenario";
+import { failedRunsExplained, loadCatalogue, runSuite } from "@zk-testnet/orchestrator/scenario";
 
 // The scenarios that list containers among their modes, once each (seed 1): Kafka (one broker,
 // or a 3-node cluster for broker faults) and every service in its own container on one Docker
@@ -23,9 +23,7 @@ describe("scenario suite (containers mode)", () => {
         // crash and replay, a broker killed and restarted, a prover partitioned from the brokers.
         expect(all.map((s) => s.name).sort()).toEqual(["aggregator-crash-replay", "kafka-broker-killed", "prover-crash-during-leaf", "prover-partitioned"]);
         const report = yield* runSuite(scenarios, { mode: "containers", seed: "1", reportDir: REPORT_DIR });
-        const failed = report.runs.filter((r) => r.outcome === "failed" || r.outcome === "error");
-        const explained = failed.map((r) => [`${r.scenario} seed ${r.seed}:`, ...failureLines(r).map((l) => `  ${l}`), `  reproduce: ${r.reproduce}`].join("\n"));
-        expect(explained, `see ${report.files.junit}`).toEqual([]);
+        expect(failedRunsExplained(report.runs), `see ${report.files.junit}`).toEqual([]);
         expect(report.totals.passed).toBe(scenarios.length);
       }),
     1_200_000,

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "@effect/vitest";
 import { Effect } from "effect";
-import { failureLines, loadCatalogue, runSuite } from "@zk-testnet/orchestrator/scenario";
+import { failedRunsExplained, loadCatalogue, runSuite } from "@zk-testnet/orchestrator/scenario";
 
 // Scenarios in kafka mode, once each (seed 1): a real broker (or a 3-node cluster for broker
 // faults) and one process per service. ZKT_KAFKA_SCENARIOS=all runs every scenario that lists
@@ -23,9 +23,7 @@ describe("scenario suite (kafka mode)", () => {
         const scenarios = all.filter((s) => names.includes(s.name));
         expect(scenarios.map((s) => s.name).sort()).toEqual([...names].sort());
         const report = yield* runSuite(scenarios, { mode: "kafka", seed: "1", reportDir: REPORT_DIR });
-        const failed = report.runs.filter((r) => r.outcome === "failed" || r.outcome === "error");
-        const explained = failed.map((r) => [`${r.scenario} seed ${r.seed}:`, ...failureLines(r).map((l) => `  ${l}`), `  reproduce: ${r.reproduce}`].join("\n"));
-        expect(explained, `see ${report.files.junit}`).toEqual([]);
+        expect(failedRunsExplained(report.runs), `see ${report.files.junit}`).toEqual([]);
         expect(report.totals.passed).toBe(scenarios.length);
       }),
     1_200_000,

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "@effect/vitest";
 import { Effect } from "effect";
-import { failureLines, loadCatalogue, runSuite } from "@zk-testnet/orchestrator/scenario";
+import { failedRunsExplained, loadCatalogue, runSuite } from "@zk-testnet/orchestrator/scenario";
 
 // Every scenario of e2e/scenarios in simulation, over ZKT_SCENARIO_SEEDS seeds (default: each
 // scenario's own, 20 unless it says otherwise). Writes reports/scenarios/junit.xml and report.json.
@@ -17,9 +17,7 @@ describe("scenario suite (simulation)", () => {
         const scenarios = (yield* loadCatalogue()).filter((s) => s.modes.includes("sim"));
         expect(scenarios.length).toBeGreaterThan(0);
         const report = yield* runSuite(scenarios, { mode: "sim", reportDir: REPORT_DIR, ...(SEEDS !== undefined ? { seeds: SEEDS } : {}) });
-        const failed = report.runs.filter((r) => r.outcome === "failed" || r.outcome === "error");
-        const explained = failed.map((r) => [`${r.scenario} seed ${r.seed}:`, ...failureLines(r).map((l) => `  ${l}`), `  reproduce: ${r.reproduce}`].join("\n"));
-        expect(explained, `see ${report.files.junit}`).toEqual([]);
+        expect(failedRunsExplained(report.runs), `see ${report.files.junit}`).toEqual([]);
         expect(report.totals.passed).toBe(scenarios.reduce((n, s) => n + (SEEDS ?? s.seeds), 0));
       }),
     600_000,

@@ -3,4 +3,4 @@ export { faultSteps, formatPath, loadCatalogue, loadScenario, networkOptions, pa
 export { checkExpectations, describeBounds, type RunEvidence } from "./expect.ts";
 export { metricsReport, reproduceCommand, runScenario, type RunMetricsReport, type RunOptions, type ScenarioRun } from "./run.ts";
 export { runSuite, seedsOf, totalsOf, type SuiteOptions, type SuiteReport, type SuiteTotals } from "./suite.ts";
-export { failureLines, jsonReport, junitXml, writeReports, JSON_FILE, JUNIT_FILE, type SuiteResults } from "./report.ts";
+export { failedRunsExplained, failureLines, jsonReport, junitXml, writeReports, JSON_FILE, JUNIT_FILE, type SuiteResults } from "./report.ts";

@@ -43,6 +43,12 @@ export const failureLines = (run: ScenarioRun): string[] => [
   ...run.expectationFailures,
 ];
 
+/** Each failed or erred run of a suite, as a block of lines: what failed and the command that replays it (empty when all passed). */
+export const failedRunsExplained = (runs: readonly ScenarioRun[]): string[] =>
+  runs
+    .filter((r) => r.outcome === "failed" || r.outcome === "error")
+    .map((r) => [`${r.scenario} seed ${r.seed}:`, ...failureLines(r).map((l) => `  ${l}`), `  reproduce: ${r.reproduce}`].join("\n"));
+
 const testcase = (run: ScenarioRun): string => {
   const name = run.outcome === "skipped" ? `${run.scenario} (${run.mode})` : `${run.scenario} seed ${run.seed} (${run.mode})`;
   const open = `    <testcase classname="scenarios.${xml(run.mode)}.${xml(run.scenario)}" name="${xml(name)}" file="${xml(run.file)}" time="${seconds(run.durationMs)}"`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest";
 import { Either } from "effect";
 import { parseScenario } from "./load.ts";
-import { jsonReport, junitXml, type SuiteResults } from "./report.ts";
+import { failedRunsExplained, jsonReport, junitXml, type SuiteResults } from "./report.ts";
 import type { ScenarioRun } from "./run.ts";
 import { totalsOf } from "./suite.ts";
 
@@ -22,7 +22,7 @@ const runs: ScenarioRun[] = [
     logFile: "reports/scenarios/logs/tiny-seed-2-sim.jsonl",
     reproduce: "./testnet scenario run tiny --seed 2 --mode sim",
   },
-  { ...base, seed: "3", outcome: "error", error: "containers mode is not supported yet", reproduce: "./testnet scenario run tiny --seed 3 --mode sim" },
+  { ...base, seed: "3", outcome: "error", error: "the broker did not start", reproduce: "./testnet scenario run tiny --seed 3 --mode sim" },
 ];
 const results: SuiteResults = { mode: "sim", startedAt: "2026-01-02T03:04:05.678Z", durationMs: 4_000, scenarios: [scenario], runs, totals: totalsOf(runs) };
 
@@ -36,8 +36,21 @@ describe("suite reports", () => {
       `<failure message="invariant 3 [honest-slashed]: prover-1 was slashed &lt;&quot;honest&quot;&gt; &amp; ? (events e1, e2) (and 1 more); reproduce: ./testnet scenario run tiny --seed 2 --mode sim" type="ScenarioFailed">`,
     );
     expect(xml).toContain("expect.takeovers: 0 takeovers, expected at least 1\nreproduce: ./testnet scenario run tiny --seed 2 --mode sim\nlog: reports/scenarios/logs/tiny-seed-2-sim.jsonl</failure>");
-    expect(xml).toContain(`<error message="error: containers mode is not supported yet; reproduce: ./testnet scenario run tiny --seed 3 --mode sim" type="RunError">`);
+    expect(xml).toContain(`<error message="error: the broker did not start; reproduce: ./testnet scenario run tiny --seed 3 --mode sim" type="RunError">`);
     expect(xml).not.toContain("\u0007");
+  });
+
+  it("explains each failed or erred run in lines a test failure prints, with its reproduce command", () => {
+    expect(failedRunsExplained(runs)).toEqual([
+      [
+        "tiny seed 2:",
+        `  invariant 3 [honest-slashed]: prover-1 was slashed <"honest"> & \u0007 (events e1, e2)`,
+        "  expect.takeovers: 0 takeovers, expected at least 1",
+        "  reproduce: ./testnet scenario run tiny --seed 2 --mode sim",
+      ].join("\n"),
+      ["tiny seed 3:", "  error: the broker did not start", "  reproduce: ./testnet scenario run tiny --seed 3 --mode sim"].join("\n"),
+    ]);
+    expect(failedRunsExplained(runs.slice(0, 1))).toEqual([]);
   });
 
   it("JSON: per scenario, every run with its outcome, violations, expectation failures, metrics and log hash", () => {
