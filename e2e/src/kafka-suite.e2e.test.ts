@@ -5,11 +5,12 @@ import { failedRunsExplained, loadCatalogue, runSuite } from "@zk-testnet/orches
 
 // Scenarios in kafka mode, once each (seed 1): a real broker (or a 3-node cluster for broker
 // faults) and one process per service. ZKT_KAFKA_SCENARIOS=all runs every scenario that lists
-// kafka among its modes (about 40 s each); by default, the ones below, which cover each kafka
-// back end: a prover fault, a service killed and restarted, raw records, a fault event a service
-// applies, a broker of the 3-node cluster killed and restarted, and a prover cut off from the
-// brokers through Toxiproxy.
-const DEFAULT = ["prover-crash-during-leaf", "aggregator-crash-replay", "malformed-records", "aggregator-griefing", "kafka-broker-killed", "prover-partitioned"];
+// kafka among its modes (about a minute each); by default, the ones below, which cover each
+// kafka back end: a service SIGKILLed and restarted (its replay and catch-up), raw records, a
+// fault event a service applies, a broker of the 3-node cluster killed and restarted, and a
+// prover cut off from the brokers through Toxiproxy. (Prover profiles go through Kafka in the
+// containers suite, and a prover-pool process SIGKILLed in processes.e2e.)
+const DEFAULT = ["aggregator-crash-replay", "malformed-records", "aggregator-griefing", "kafka-broker-killed", "prover-partitioned"];
 const chosen = process.env["ZKT_KAFKA_SCENARIOS"];
 const REPORT_DIR = join(import.meta.dirname, "..", "..", "reports", "scenarios-kafka");
 
