@@ -3,25 +3,28 @@ import { describe, expect, it } from "@effect/vitest";
 import { Effect } from "effect";
 import { failedRunsExplained, loadCatalogue, runSuite } from "@zk-testnet/orchestrator/scenario";
 
-// The scenarios that list containers among their modes, once each (seed 1): Kafka (one broker,
-// or a 3-node cluster for broker faults) and every service in its own container on one Docker
-// network, from images built here; faults through Docker: a service's container killed and
-// started again, a broker's container killed and started on its data, a prover's container
-// taken off the network and put back. The engine is the one the test run's global setup
-// started (DOCKER_HOST). ZKT_CONTAINER_SCENARIOS=name,... runs a subset.
+// Scenarios in containers mode, once each (seed 1): Kafka (one broker, or a 3-node cluster for
+// broker faults) and every service in its own container on one Docker network, from images built
+// here; faults through Docker: a service's container killed and started again, a broker's
+// container killed and started on its data, a prover's container taken off the network and put
+// back. The engine is the one the test run's global setup started (DOCKER_HOST). By default the
+// starred scenarios of the fault suites: a prover crash during a leaf, an aggregator crash and
+// replay, a broker killed and restarted, a prover partitioned from the brokers.
+// ZKT_CONTAINER_SCENARIOS=all runs every scenario with a containers mode (slow-network, for
+// one, through a Toxiproxy container), or a comma-separated list.
+const DEFAULT = ["prover-crash-during-leaf", "aggregator-crash-replay", "kafka-broker-killed", "prover-partitioned"];
 const chosen = process.env["ZKT_CONTAINER_SCENARIOS"];
 const REPORT_DIR = join(import.meta.dirname, "..", "..", "reports", "scenarios-containers");
 
 describe("scenario suite (containers mode)", () => {
   it.live(
-    "every scenario with a containers mode passes its invariants and expectations once in containers",
+    `every chosen scenario passes its invariants and expectations once in containers (${chosen ?? DEFAULT.join(", ")})`,
     () =>
       Effect.gen(function* () {
         const all = (yield* loadCatalogue()).filter((s) => s.modes.includes("containers"));
-        const scenarios = chosen === undefined ? all : all.filter((s) => chosen.split(",").includes(s.name));
-        // The starred scenarios of the fault suites: a prover crash during a leaf, an aggregator
-        // crash and replay, a broker killed and restarted, a prover partitioned from the brokers.
-        expect(all.map((s) => s.name).sort()).toEqual(["aggregator-crash-replay", "kafka-broker-killed", "prover-crash-during-leaf", "prover-partitioned"]);
+        const names = chosen === "all" ? all.map((s) => s.name) : (chosen?.split(",") ?? DEFAULT);
+        const scenarios = all.filter((s) => names.includes(s.name));
+        expect(scenarios.map((s) => s.name).sort()).toEqual([...names].sort());
         const report = yield* runSuite(scenarios, { mode: "containers", seed: "1", reportDir: REPORT_DIR });
         expect(failedRunsExplained(report.runs), `see ${report.files.junit}`).toEqual([]);
         expect(report.totals.passed).toBe(scenarios.length);

@@ -5,6 +5,9 @@
 #                                     debootstrap and imported with `docker import`
 #   zk-testnet/kafka:<kafka>-local    the Kafka broker (images/kafka/) on that base, with the jars
 #                                     that infra/kafka/scripts/fetch-jars.sh resolves
+#   zk-testnet/toxiproxy:<version>-local   (only with the argument `toxiproxy`, alone)
+#                                     toxiproxy-server (images/toxiproxy/) on that base, built
+#                                     from source by infra/toxiproxy/scripts/build.sh
 #   zk-testnet/node-service:<node>-local
 #                                     the services' image (images/node-service/): that base and the
 #                                     pinned Node binary (.node-version) from the toolchain's cache
@@ -229,8 +232,52 @@ build_node_service() {
   log "built $node_tag in $(since "$started")"
 }
 
+# Toxiproxy, for network faults in containers mode: built only when asked for
+# (`build-images.sh toxiproxy`), since it needs the binary infra/toxiproxy builds with Go.
+toxiproxy_version="$(sed -n 's/^export const TOXIPROXY_VERSION = "v\(.*\)";$/\1/p' "$repo/infra/toxiproxy/src/build.ts")"
+toxiproxy_tag="zk-testnet/toxiproxy:${toxiproxy_version:-unknown}-local"
+
+build_toxiproxy() {
+  local started server inputs base_id ctx
+  started="$(now)"
+  [ -n "$toxiproxy_version" ] || die "no TOXIPROXY_VERSION in infra/toxiproxy/src/build.ts"
+  server="$(TOXIPROXY_VERSION="v$toxiproxy_version" bash "$repo/infra/toxiproxy/scripts/build.sh" | tail -n 1)"
+  [ -x "$server" ] || die "infra/toxiproxy/scripts/build.sh gave no toxiproxy-server"
+  base_id="$(docker image inspect --format '{{.Id}}' "$base_tag")"
+  inputs="$( {
+      echo "$base_id $toxiproxy_version"
+      cd "$containers/images/toxiproxy" && sha256sum Dockerfile
+      sha256sum <"$server"
+    } | sha256sum | cut -c1-16)"
+  if [ "${ZKT_REBUILD_IMAGES:-0}" != 1 ] && [ "$(image_label "$toxiproxy_tag")" = "$inputs" ]; then
+    log "$toxiproxy_tag is up to date"
+    return
+  fi
+  new_context toxiproxy
+  cp "$containers/images/toxiproxy/Dockerfile" "$ctx/"
+  install -m 0755 "$server" "$ctx/toxiproxy-server"
+  log "building $toxiproxy_tag"
+  if ! docker build \
+        --build-arg "BASE_IMAGE=$base_tag" \
+        --label "$label_key=$inputs" \
+        --label "org.opencontainers.image.title=toxiproxy $toxiproxy_version for zk-testnet" \
+        --label "org.opencontainers.image.version=$toxiproxy_version" \
+        -t "$toxiproxy_tag" "$ctx" >"$ctx/build.log" 2>&1; then
+    cat "$ctx/build.log" >&2
+    die "docker build of $toxiproxy_tag failed"
+  fi
+  docker image prune -f --filter "label=$label_key" >/dev/null 2>&1 || true
+  log "built $toxiproxy_tag in $(since "$started")"
+}
+
 total="$(now)"
 build_base
+if [ "${1:-}" = toxiproxy ]; then
+  build_toxiproxy
+  log "image ready in $(since "$total"): $toxiproxy_tag"
+  echo "$toxiproxy_tag"
+  exit 0
+fi
 build_kafka
 build_node_service
 log "images ready in $(since "$total"): $base_tag $kafka_tag $node_tag"

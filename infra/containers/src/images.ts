@@ -43,3 +43,21 @@ export const ensureImages: Effect.Effect<Images, ImageBuildFailed, DockerEngine>
   yield* Effect.logDebug(report);
   return { base, kafka, nodeService, report };
 });
+
+/**
+ * Builds the Toxiproxy image (`build-images.sh toxiproxy`: the base if missing, toxiproxy-server
+ * from source through the Go module proxy, once) unless it is up to date; returns its tag.
+ * Only containers-mode runs with latency, timeout, reset or bandwidth faults need it.
+ */
+export const ensureToxiproxyImage: Effect.Effect<string, ImageBuildFailed, DockerEngine> = Effect.gen(function* () {
+  const engine = yield* DockerEngine;
+  const result = yield* runScript(buildImagesScript, ["toxiproxy"], { env: { ...process.env, ...engine.env }, timeoutMs: 45 * 60_000 });
+  const tag = lines(result.stdout).at(-1);
+  if (result.code !== 0 || tag === undefined || tag === "") {
+    return yield* new ImageBuildFailed({
+      message: errorLine(result.stderr, result.code === null ? "build-images.sh toxiproxy was stopped after 45 minutes" : `build-images.sh toxiproxy exited with ${result.code}`),
+      outputTail: tailOf(result.stderr, 40),
+    });
+  }
+  return tag;
+});

@@ -9,24 +9,73 @@ import {
   KAFKA_NETWORK_PORT,
   dockerNetwork,
   ensureImages,
+  ensureToxiproxyImage,
   freeTcpPort,
   networkKafkaEnv,
   startContainer,
   type ContainerFailed,
   type RunningContainer,
 } from "@zk-testnet/containers";
+import { toxiproxyClient } from "@zk-testnet/toxiproxy";
+import type { StartedNetwork } from "testcontainers";
 import { appendEvents, EventLog, KafkaEventLog, protocolTopicSpecs } from "@zk-testnet/event-log";
 import { makeEvent, type Slot } from "@zk-testnet/protocol";
 import { repoRoot, stateDir } from "@zk-testnet/kafka";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { networkFileOf } from "../commands/replay.ts";
 import { checkRun } from "./check.ts";
-import { injectFaults, type FaultBackends, type FaultStep } from "./faults.ts";
-import { isolatedShardOf, networkTargets } from "./network-faults.ts";
+import { injectFaults, isNetworkFault, type FaultBackends, type FaultStep } from "./faults.ts";
+import { isolatedShardOf, networkTargets, proxyName, toxiproxyControl } from "./network-faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { SERVICES, type ServiceName } from "./processes.ts";
 import { awaitRegistrations } from "./registrations.ts";
 import { summarize, type RunReport } from "./report.ts";
+
+/** The Toxiproxy container of a run with network faults other than partitions: its name and alias. */
+export const TOXIPROXY_CONTAINER = "toxiproxy";
+const TOXIPROXY_API_PORT = 8474;
+/** Proxies listen from this port on, inside the Toxiproxy container. */
+const FIRST_PROXY_PORT = 20_000;
+
+/**
+ * Starts Toxiproxy as a container on the run's network (image built on first use) and one
+ * proxy per broker for each of `containers`; returns each container's ZKT_BROKER_ROUTES.
+ */
+const startToxiproxyContainer = (net: StartedNetwork, runDir: string, containers: readonly string[], brokers: readonly string[]) =>
+  Effect.gen(function* () {
+    const image = yield* ensureToxiproxyImage;
+    const apiPort = yield* freeTcpPort;
+    const container = yield* startContainer({
+      name: TOXIPROXY_CONTAINER,
+      image,
+      network: net,
+      aliases: [TOXIPROXY_CONTAINER],
+      env: { LOG_LEVEL: "info" },
+      ports: [{ container: TOXIPROXY_API_PORT, host: apiPort }],
+      readyLine: "Starting Toxiproxy HTTP server",
+      startupTimeoutMs: 60_000,
+      logFile: join(runDir, `${TOXIPROXY_CONTAINER}.container.log`),
+      stopTimeoutSeconds: 0,
+    });
+    const client = toxiproxyClient(`http://127.0.0.1:${apiPort}`);
+    const proxies = new Map<string, string[]>();
+    const routes = new Map<string, string>();
+    let port = FIRST_PROXY_PORT;
+    for (const name of containers) {
+      const names: string[] = [];
+      const entries: string[] = [];
+      for (const [i, broker] of brokers.entries()) {
+        const listen = port++;
+        const created = yield* client.createProxy({ name: proxyName(name, i), listen: `0.0.0.0:${listen}`, upstream: broker });
+        names.push(created.name);
+        entries.push(`${broker}=${TOXIPROXY_CONTAINER}:${listen}`);
+      }
+      proxies.set(name, names);
+      routes.set(name, entries.join(","));
+    }
+    yield* Console.log(`toxiproxy: container ${TOXIPROXY_CONTAINER} (API http://127.0.0.1:${apiPort}), proxies for ${containers.join(", ")}`);
+    return { container, client, proxies, routes };
+  });
 
 /** The broker's container: its name in the run and its alias on the run's network. */
 export const KAFKA_CONTAINER = "kafka";
@@ -196,9 +245,21 @@ export const runContainers = (requested: NetworkConfig, options: ContainerRunOpt
       // A prover a network fault targets runs alone in a container of its own: the fault cuts that prover and no other.
       const targeted = networkTargets(options.faults ?? []);
       const isolated = network.provers.filter((p) => targeted.provers.includes(p.id)).map((p) => p.id as string);
-      const planned = plan(network, env, Math.max(1, options.proverContainers ?? 1), isolated);
-      const user = typeof process.getuid === "function" && typeof process.getgid === "function" ? `${process.getuid()}:${process.getgid()}` : undefined;
       const running = new Map<string, RunningContainer>(brokerContainers.map((b) => [b.name, b.container]));
+      const unproxied = plan(network, env, Math.max(1, options.proverContainers ?? 1), isolated);
+      /** The container a network fault on a service or a prover goes to. */
+      const containerOf = (target: string) => (unproxied.some((p) => p.name === target) ? target : isolatedShardOf(target));
+      // Latency, timeout, reset and bandwidth go through a Toxiproxy container: each targeted
+      // container reaches every broker through a proxy of its own (ZKT_BROKER_ROUTES), so the fault
+      // is on its path alone. A partition needs none: the container leaves the network.
+      const toxicTargets = [...new Set((options.faults ?? []).filter((f) => isNetworkFault(f.kind) && f.kind !== "partition").map((f) => containerOf(f.target)))];
+      const toxiproxy = toxicTargets.length === 0 ? undefined : yield* startToxiproxyContainer(net, runDir, toxicTargets, inNetwork);
+      const planned = unproxied.map((p) => {
+        const routes = toxiproxy?.routes.get(p.name);
+        return routes === undefined ? p : { ...p, env: { ...p.env, ZKT_BROKER_ROUTES: routes } };
+      });
+      if (toxiproxy !== undefined) running.set(TOXIPROXY_CONTAINER, toxiproxy.container);
+      const user = typeof process.getuid === "function" && typeof process.getgid === "function" ? `${process.getuid()}:${process.getgid()}` : undefined;
       const start = (p: Planned) =>
         Effect.map(
           startContainer({
@@ -255,8 +316,6 @@ export const runContainers = (requested: NetworkConfig, options: ContainerRunOpt
       );
 
       const proversOf = (name: string) => planned.find((p) => p.name === name)?.provers ?? [];
-      /** The container a network fault on a service or a prover goes to. */
-      const containerOf = (target: string) => (planned.some((p) => p.name === target) ? target : isolatedShardOf(target));
       let recorded = 0;
       // What is done to the run is in its log: the container's service or shard, and each prover it runs.
       const recordFault = (action: Action, name: string, targets: readonly string[]) =>
@@ -336,6 +395,7 @@ export const runContainers = (requested: NetworkConfig, options: ContainerRunOpt
         // is down cannot take.
         const injected = (action: Action, logged: "provers" | "none" = "provers") => (name: string) =>
           act(action, name, logged).pipe(Effect.catchAll((e) => Effect.logWarning(`fault on ${name} not carried out: ${e.message}`)));
+        const toxics = toxiproxy === undefined ? undefined : toxiproxyControl(toxiproxy.client, (target) => toxiproxy.proxies.get(containerOf(target)), "toxiproxy");
         const backends: FaultBackends = {
           services: { stop: injected("stop"), start: injected("start"), pause: injected("pause"), resume: injected("unpause") },
           ...(nodes === 3
@@ -351,11 +411,11 @@ export const runContainers = (requested: NetworkConfig, options: ContainerRunOpt
           network: {
             via: "docker network disconnect",
             unsupported: (kind, target) => {
-              if (kind !== "partition") return `${kind} needs Toxiproxy (kafka mode); containers mode cuts a container off its network (partition) only`;
-              return running.has(containerOf(target)) || planned.some((p) => p.name === containerOf(target)) ? undefined : `no container runs ${target} alone`;
+              if (kind !== "partition") return toxics === undefined ? `${kind} of ${target}: no Toxiproxy container in this run` : toxics.unsupported(kind, target);
+              return planned.some((p) => p.name === containerOf(target)) ? undefined : `no container runs ${target} alone`;
             },
-            inject: (target) => injected("disconnect", "none")(containerOf(target)),
-            heal: (target) => injected("reconnect", "none")(containerOf(target)),
+            inject: (target, kind, params) => (kind === "partition" ? injected("disconnect", "none")(containerOf(target)) : (toxics?.inject(target, kind, params) ?? Effect.void)),
+            heal: (target, kind) => (kind === "partition" ? injected("reconnect", "none")(containerOf(target)) : (toxics?.heal(target, kind) ?? Effect.void)),
           },
         };
         yield* Effect.forkIn(injectFaults(network, options.faults, backends), scope);

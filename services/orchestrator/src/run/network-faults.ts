@@ -29,8 +29,38 @@ export interface ProcessProxies {
   readonly control: NetworkControl;
 }
 
+/**
+ * Network faults through Toxiproxy on the proxies a target's traffic goes through: `partition`
+ * takes them down, the others add toxics; a heal removes only its own kind's toxics (a latency
+ * and a bandwidth cap on one target heal apart).
+ */
+export const toxiproxyControl = (client: ToxiproxyClient, proxiesOf: (target: string) => readonly string[] | undefined, via: string): NetworkControl => ({
+  via,
+  unsupported: (kind, target) => (proxiesOf(target) !== undefined ? undefined : `${kind} of ${target}: it has no proxies of its own (the run was planned without this fault)`),
+  inject: (target, kind, params) =>
+    Effect.gen(function* () {
+      const fault = yield* parseNetworkFault(kind === "partition" ? "down" : kind, { ...params, ...(kind === "timeout" && params["ms"] === undefined ? { ms: "0" } : {}) });
+      for (const proxy of proxiesOf(target) ?? []) yield* applyFault(client, proxy, fault);
+    }).pipe(Effect.catchAll((e) => Effect.logWarning(`network fault ${kind} on ${target} not carried out: ${e.message}`))),
+  heal: (target, kind) =>
+    Effect.forEach(
+      proxiesOf(target) ?? [],
+      (proxy) =>
+        kind === "partition"
+          ? client.enable(proxy)
+          : Effect.flatMap(client.toxics(proxy), (toxics) =>
+              Effect.forEach(
+                toxics.filter((t) => t.name.startsWith(`${FAULT_TOXIC_PREFIX}${kind}-`)),
+                (t) => client.removeToxic(proxy, t.name),
+                { discard: true },
+              ),
+            ),
+      { discard: true },
+    ).pipe(Effect.catchAll((e) => Effect.logWarning(`heal of ${kind} on ${target} not carried out: ${e.message}`))),
+});
+
 /** A proxy name Toxiproxy accepts: the process and the broker's index. */
-const proxyName = (process: string, broker: number) => `${process.replace(/[^\w-]/g, "_")}-broker-${broker + 1}`;
+export const proxyName = (process: string, broker: number) => `${process.replace(/[^\w-]/g, "_")}-broker-${broker + 1}`;
 
 /**
  * Starts Toxiproxy (built from the Go module proxy on first use) and one proxy per broker for
@@ -56,33 +86,6 @@ export const proxyProcesses = (
       proxies.set(process, names);
       routes.set(process, entries.join(","));
     }
-    const control: NetworkControl = {
-      via: "toxiproxy",
-      unsupported: (kind, target) =>
-        proxies.has(processOf(target)) ? undefined : `${kind} of ${target}: its process has no proxies of its own (the run was planned without this fault)`,
-      inject: (target, kind, params) =>
-        Effect.gen(function* () {
-          const fault = yield* parseNetworkFault(kind === "partition" ? "down" : kind, { ...params, ...(kind === "timeout" && params["ms"] === undefined ? { ms: "0" } : {}) });
-          for (const proxy of proxies.get(processOf(target)) ?? []) yield* applyFault(client, proxy, fault);
-        }).pipe(Effect.catchAll((e) => Effect.logWarning(`network fault ${kind} on ${target} not carried out: ${e.message}`))),
-      // Only this kind's toxics go (a latency and a bandwidth cap on one process heal apart).
-      heal: (target, kind) =>
-        Effect.forEach(
-          proxies.get(processOf(target)) ?? [],
-          (proxy) =>
-            kind === "partition"
-              ? client.enable(proxy)
-              : Effect.flatMap(client.toxics(proxy), (toxics) =>
-                  Effect.forEach(
-                    toxics.filter((t) => t.name.startsWith(`${FAULT_TOXIC_PREFIX}${kind}-`)),
-                    (t) => client.removeToxic(proxy, t.name),
-                    { discard: true },
-                  ),
-                ),
-          { discard: true },
-        ).pipe(
-          Effect.catchAll((e) => Effect.logWarning(`heal of ${kind} on ${target} not carried out: ${e.message}`)),
-        ),
-    };
+    const control = toxiproxyControl(client, (target) => proxies.get(processOf(target)), "toxiproxy");
     return { server, routesOf: (process) => routes.get(process), control };
   });
