@@ -75,8 +75,14 @@ zkt_ensure_deps() {
   # packages (rollup's, nx's) out of the lockfile, which `npm ci` then rejects as out of sync.
   # With the lockfile present the versions installed are exactly the locked ones.
   if ! (cd "$ZKT_ROOT" && npm install --no-save --prefer-offline --no-audit --no-fund --loglevel=error >&2); then
-    zkt_log "error: npm install failed (is the npm registry reachable?)"
-    return 1
+    # An install interrupted mid-way can leave npm's cache with index entries whose content is
+    # gone (ENOENT on _cacache/content-v2): verify the cache, which drops them, and try once more.
+    zkt_log "npm install failed; verifying npm's cache and trying again"
+    npm cache verify --loglevel=error >&2 || true
+    if ! (cd "$ZKT_ROOT" && npm install --no-save --prefer-offline --no-audit --no-fund --loglevel=error >&2); then
+      zkt_log "error: npm install failed (is the npm registry reachable?)"
+      return 1
+    fi
   fi
   echo "$want" > "$stamp"
 }
