@@ -2,6 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { Data, Duration, Effect, Schedule, type Scope } from "effect";
 import { GenericContainer, Network, Wait, getContainerRuntimeClient, type StartedNetwork } from "testcontainers";
 
+export type { StartedNetwork };
+
 /** A Docker operation on a container or network failed; says which and why. */
 export class ContainerFailed extends Data.TaggedError("ContainerFailed")<{ readonly message: string }> {}
 

@@ -15,9 +15,9 @@ import {
   startContainer,
   type ContainerFailed,
   type RunningContainer,
+  type StartedNetwork,
 } from "@zk-testnet/containers";
 import { toxiproxyClient } from "@zk-testnet/toxiproxy";
-import type { StartedNetwork } from "testcontainers";
 import { appendEvents, EventLog, KafkaEventLog, protocolTopicSpecs } from "@zk-testnet/event-log";
 import { makeEvent, type Slot } from "@zk-testnet/protocol";
 import { repoRoot, stateDir } from "@zk-testnet/kafka";
