@@ -109,23 +109,30 @@ interface InputSelection {
 /**
  * Reads the input topics and orders their events as they happened (time, then topic order,
  * then offset). With a selection, only what a consumer group handled before (committed), or
- * only what it has yet to handle.
+ * only what it has yet to handle. With `examined` (offsets by "topic/partition"), it skips the
+ * records below them and moves them past what it read: a record read once is either queued
+ * (seen), refused by `accepts` or undecodable, so reading it again would only decode it again.
  */
-const readInputs = (definition: ServiceDefinition<AnyStateMachine>, seen: ReadonlySet<string>, selection?: InputSelection) =>
+const readInputs = (definition: ServiceDefinition<AnyStateMachine>, seen: ReadonlySet<string>, selection?: InputSelection, examined?: Map<string, number>) =>
   Effect.gen(function* () {
     const log = yield* EventLog;
     const entries: { event: ProtocolEvent; topic: number; partition: number; offset: number }[] = [];
+    const read = new Map<string, number>();
     for (const [topicIndex, topic] of definition.inputs.entries()) {
       const committed = selection === undefined ? undefined : yield* log.committed(selection.group, topic);
       for (const record of yield* log.read(topic)) {
         const unhandled = committed !== undefined && record.offset >= (committed.get(record.partition) ?? 0);
         if (committed !== undefined && unhandled !== (selection?.part === "pending")) continue;
+        const at = `${topic}/${record.partition}`;
+        if (record.offset < (examined?.get(at) ?? 0)) continue;
+        read.set(at, Math.max(read.get(at) ?? 0, record.offset + 1));
         const decoded = protocolCodec.decode(record.value);
         if (decoded._tag === "Left" || seen.has(decoded.right.id)) continue;
         if (definition.accepts !== undefined && !definition.accepts(decoded.right)) continue;
         entries.push({ event: decoded.right, topic: topicIndex, partition: record.partition, offset: record.offset });
       }
     }
+    for (const [at, offset] of read) examined?.set(at, offset);
     entries.sort((a, b) => a.event.time - b.event.time || a.topic - b.topic || a.partition - b.partition || a.offset - b.offset);
     const unique = new Map<string, ProtocolEvent>();
     for (const e of entries) if (!unique.has(e.event.id)) unique.set(e.event.id, e.event);
@@ -182,6 +189,11 @@ export const runService = <M extends AnyStateMachine>(
     const timersOpen = yield* Deferred.make<void>();
     let timersOpened = false;
     let timerFiber: Fiber.RuntimeFiber<void, never> | undefined;
+    // The timer fiber runs while there are timers. It is restarted only when a step adds a
+    // timer earlier than the one it waits for: a later one it finds itself when it wakes.
+    let timerRunning = false;
+    /** The time of the timer the fiber has picked (undefined until it picks one). */
+    let waitingFor: number | undefined;
     const earliest = (): Timer | undefined => {
       let best: Timer | undefined;
       for (const t of timers.values()) if (best === undefined || t.at < best.at || (t.at === best.at && t.seq < best.seq)) best = t;
@@ -200,10 +212,13 @@ export const runService = <M extends AnyStateMachine>(
       // Awaited only until opened: a live service's timers keep their place among equal-time steps.
       if (!timersOpened) yield* Deferred.await(timersOpen);
       for (let next = earliest(); next !== undefined; next = earliest()) {
+        waitingFor = next.at;
         const now = yield* Clock.currentTimeMillis;
         if (next.at > now) yield* Effect.sleep(Duration.millis(next.at - now));
         else yield* fire(next);
       }
+      waitingFor = undefined;
+      timerRunning = false;
     });
 
     // A batch that cannot be appended within the retry budget goes back to the machine as a
@@ -277,8 +292,18 @@ export const runService = <M extends AnyStateMachine>(
           }
         }
         if (rearm) {
-          if (timerFiber !== undefined) yield* Fiber.interrupt(timerFiber);
-          timerFiber = yield* Effect.forkIn(timerLoop, scope);
+          const next = earliest();
+          // Stopped when nothing is left to wait for; restarted when the earliest timer comes before the one it waits for.
+          const restart = next !== undefined && (!timerRunning || (waitingFor !== undefined && next.at < waitingFor));
+          if (timerFiber !== undefined && timerRunning && (restart || next === undefined)) {
+            yield* Fiber.interrupt(timerFiber);
+            timerRunning = false;
+          }
+          if (restart) {
+            timerRunning = true;
+            waitingFor = undefined;
+            timerFiber = yield* Effect.forkIn(timerLoop, scope);
+          }
         }
       });
 
@@ -321,8 +346,10 @@ export const runService = <M extends AnyStateMachine>(
     // all, before any timer runs: a deadline that passed meanwhile must not beat the proof that came in time.
     // Best effort: the subscription delivers the same records anyway (a read that keeps failing
     // only costs the ordering guarantee above, with a warning), so a start never fails on it.
+    // The second catch-up reads only what came after the first one's read.
+    const examined = new Map<string, number>();
     const catchUp = Effect.gen(function* () {
-      const pending = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, { group: name, part: "pending" });
+      const pending = yield* readInputs(definition as ServiceDefinition<AnyStateMachine>, seen, { group: name, part: "pending" }, examined);
       for (const event of pending) yield* queueInput(event);
     }).pipe(
       Effect.retry({ schedule: retrySchedule("10 seconds") }),

@@ -95,7 +95,8 @@ export const beaconKeyFromSeed = (seed: Uint8Array): BeaconKey => {
   return { secretKey, publicKey: beaconPublicKeyHex(secretKey) };
 };
 
-const roundBigInt = (round: bigint | number): bigint | string => {
+/** The round as a bigint, or why it is not an unsigned 64-bit integer. */
+export const roundBigInt = (round: bigint | number): bigint | string => {
   if (typeof round === "number" && !Number.isSafeInteger(round)) return "not a safe integer";
   const value = BigInt(round);
   if (value < 0n || value > MAX_ROUND) return "outside the unsigned 64-bit range";
@@ -103,7 +104,7 @@ const roundBigInt = (round: bigint | number): bigint | string => {
 };
 
 /** The round as a `Round`; throws InvalidRound unless it is a safe non-negative integer. */
-const toRound = (round: bigint | number): Round => {
+export const toRound = (round: bigint | number): Round => {
   const value = roundBigInt(round);
   if (typeof value === "string") throw new InvalidRound({ round: String(round), reason: value });
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidRound({ round: String(round), reason: "above Number.MAX_SAFE_INTEGER" });

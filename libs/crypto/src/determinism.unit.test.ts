@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { BlockNumber, Hash, Level, NodeIndex, ProverId } from "@zk-testnet/protocol";
 import { beaconChainInfo } from "./drand.ts";
-import { beaconKeyFromSeed, beaconSeed, proverKeyFromSeed, proverSeed, signProof, signRound, verifyProof, verifyRound } from "./index.ts";
+import { beaconKeyFromSeed, beaconSeed, beaconSigner, proverKeyFromSeed, proverSeed, signProof, signRound, SIM_BEACON_SCHEME_ID, verifyBeaconRound, verifyProof, verifyRound } from "./index.ts";
 
 const forbidden = (what: string) => () => {
   throw new Error(`${what} was read: keys and signatures must come from the caller's seeds only`);
@@ -21,6 +21,8 @@ const runFrom = (runSeed: string) => {
   };
   const beacon = beaconKeyFromSeed(beaconSeed(runSeed));
   const rounds = [1, 2, 3].map((round) => signRound(beacon.secretKey, round));
+  const sim = beaconSigner(SIM_BEACON_SCHEME_ID, runSeed);
+  const simRounds = [1, 2, 3].map((round) => sim.sign(round));
   return {
     publicKeys: provers.map((prover) => prover.key.publicKey),
     signatures: provers.map((prover) => signProof(prover.key, { ...statement, prover: prover.id as ProverId })),
@@ -28,6 +30,9 @@ const runFrom = (runSeed: string) => {
     beaconPublicKey: beacon.publicKey,
     rounds,
     roundsVerify: rounds.every((signed) => verifyRound(beacon.publicKey, signed.round, signed.signature)),
+    simBeaconPublicKey: sim.publicKey,
+    simRounds,
+    simRoundsVerify: simRounds.every((signed) => verifyBeaconRound(SIM_BEACON_SCHEME_ID, sim.publicKey, signed)),
     chain: beaconChainInfo({ publicKey: beacon.publicKey, periodSeconds: 2, genesisTime: 0 }),
   };
 };
@@ -58,9 +63,11 @@ describe("determinism", () => {
     expect(runFrom("seed-A")).toEqual(first);
     expect(first.verified).toBe(true);
     expect(first.roundsVerify).toBe(true);
+    expect(first.simRoundsVerify).toBe(true);
     const second = runFrom("seed-B");
     expect(second.publicKeys).not.toEqual(first.publicKeys);
     expect(second.beaconPublicKey).not.toBe(first.beaconPublicKey);
+    expect(second.simBeaconPublicKey).not.toBe(first.simBeaconPublicKey);
   });
 
   it("has no source file that reads the wall clock or an unseeded random source", () => {

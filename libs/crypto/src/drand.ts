@@ -75,6 +75,8 @@ export interface BeaconChainParams {
   readonly beaconId?: string;
   /** drand's genesis seed; by default `beaconGroupHash` of the other fields. */
   readonly groupHash?: Hash;
+  /** The scheme the rounds are signed in (not hashed); by default drand's bls-unchained-g1-rfc9380. */
+  readonly schemeId?: string;
 }
 
 /**
@@ -84,14 +86,14 @@ export interface BeaconChainParams {
 export const beaconGroupHash = (publicKey: string, periodSeconds: number, genesisTime: number): Hash =>
   toHex(labelledHash(BEACON_GROUP_TAG, publicKey, String(periodSeconds), String(genesisTime))) as Hash;
 
-/** Our beacon's `/info` document in the bls-unchained-g1-rfc9380 scheme, with its chain hash. */
+/** Our beacon's `/info` document (in the bls-unchained-g1-rfc9380 scheme unless `schemeId` says otherwise), with its chain hash. */
 export const beaconChainInfo = (params: BeaconChainParams): DrandChainInfo => {
   const fields = {
     public_key: params.publicKey,
     period: params.periodSeconds,
     genesis_time: params.genesisTime,
     groupHash: params.groupHash ?? beaconGroupHash(params.publicKey, params.periodSeconds, params.genesisTime),
-    schemeID: BEACON_SCHEME_ID,
+    schemeID: params.schemeId ?? BEACON_SCHEME_ID,
     metadata: { beaconID: params.beaconId ?? DEFAULT_BEACON_ID },
   };
   return { ...fields, hash: chainHash(fields) };

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
 import { Data, Effect } from "effect";
-import { canonicalProofBytes, type ProofSignature, type ProofStatement, type ProverId, type PublicKey } from "@zk-testnet/protocol";
+import { canonicalProofBytes, canonicalProofText, type ProofSignature, type ProofStatement, type ProverId, type PublicKey } from "@zk-testnet/protocol";
 import { InvalidSeed, isLowerHex, labelledHash } from "./encoding.ts";
 
 /** The domain tag of a prover's key seed; a new derivation gets a new tag. */
@@ -47,9 +47,11 @@ export const proverKeyFromSeed = (seed: Uint8Array): ProverKey => {
   return { privateKey, publicKeyObject, publicKey: spki.subarray(SPKI_PREFIX.length).toString("hex") as PublicKey };
 };
 
+/** An Ed25519 signature (RFC 8032) of `message` under the key, as 128 lowercase hex characters. */
+export const signEd25519 = (key: Pick<ProverKey, "privateKey">, message: Uint8Array): string => sign(null, message, key.privateKey).toString("hex");
+
 /** A prover's Ed25519 signature over the canonical encoding of the statement, as 128 lowercase hex characters. */
-export const signProof = (key: ProverKey, statement: ProofStatement): ProofSignature =>
-  sign(null, canonicalProofBytes(statement), key.privateKey).toString("hex") as ProofSignature;
+export const signProof = (key: ProverKey, statement: ProofStatement): ProofSignature => signEd25519(key, canonicalProofBytes(statement)) as ProofSignature;
 
 // Importing a public key costs about as much as a verification; a prover set is small, so keep them.
 const PUBLIC_KEY_CACHE_LIMIT = 4096;
@@ -70,17 +72,36 @@ const importPublicKey = (publicKeyHex: string): KeyObject | null => {
   return key;
 };
 
+// The aggregator verifies a proof when it arrives, the L1 again with its block's tree, the
+// invariant checker once more: a pure function of (key, statement, signature), so remembering
+// the recent answers (oldest forgotten first) changes nothing but time.
+const VERIFIED_LIMIT = 16_384;
+const verified = new Map<string, boolean>();
+
 /**
  * Whether `signatureHex` is the Ed25519 signature (RFC 8032, as OpenSSL verifies it) of the
  * statement's canonical encoding under `publicKeyHex`. Never throws: a malformed key or
  * signature (wrong length, not lowercase hex, not a curve point) is simply not valid.
+ * Answers are remembered (the last 16,384).
  */
 export const verifyProof = (publicKeyHex: string, statement: ProofStatement, signatureHex: string): boolean => {
+  const text = canonicalProofText(statement);
+  const key = `${publicKeyHex}/${signatureHex}/${text}`;
+  const known = verified.get(key);
+  if (known !== undefined) return known;
+  const valid = verifyEd25519(publicKeyHex, Buffer.from(text, "utf8"), signatureHex);
+  if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value as string);
+  verified.set(key, valid);
+  return valid;
+};
+
+/** Whether `signatureHex` is an Ed25519 signature of `message` under `publicKeyHex` (raw hex). Never throws. */
+export const verifyEd25519 = (publicKeyHex: string, message: Uint8Array, signatureHex: string): boolean => {
   if (!isLowerHex(publicKeyHex, 32) || !isLowerHex(signatureHex, 64)) return false;
   const key = importPublicKey(publicKeyHex);
   if (key === null) return false;
   try {
-    return verify(null, canonicalProofBytes(statement), key, Buffer.from(signatureHex, "hex"));
+    return verify(null, message, key, Buffer.from(signatureHex, "hex"));
   } catch {
     return false;
   }

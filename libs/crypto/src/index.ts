@@ -5,7 +5,9 @@ export {
   checkProofSignature,
   proverKeyFromSeed,
   proverSeed,
+  signEd25519,
   signProof,
+  verifyEd25519,
   verifyProof,
   type ProverKey,
 } from "./ed25519.ts";
@@ -30,6 +32,18 @@ export {
   type BeaconKey,
   type SignedRound,
 } from "./bls.ts";
+export {
+  BEACON_SCHEME_IDS,
+  SIM_BEACON_SCHEME_ID,
+  SIM_BEACON_SEED_TAG,
+  beaconPublicKeyOf,
+  beaconSigner,
+  isBeaconSchemeId,
+  verifyBeaconRound,
+  type BeaconRoundPayload,
+  type BeaconSchemeId,
+  type BeaconSigner,
+} from "./beacon-scheme.ts";
 export {
   BEACON_GROUP_TAG,
   DEFAULT_BEACON_ID,

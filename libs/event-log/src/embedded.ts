@@ -64,7 +64,8 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
     let version = 0;
     /** Bumped when a topic or a partition is added. */
     let layout = 0;
-    let waiters: Deferred.Deferred<void>[] = [];
+    /** Members waiting for a record, with the topics they read. */
+    let waiters: { readonly deferred: Deferred.Deferred<void>; readonly topics: ReadonlySet<string> }[] = [];
     // Decoded values, shared by the groups that read the same record (they read new records
     // within a few steps of each other): decoding is pure, and it was a third of a delivery.
     const DECODED_LIMIT = 4096;
@@ -85,11 +86,15 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
       };
     };
 
-    const wake = () => {
+    /**
+     * Wakes the members that read `topic`, or every member when no topic is given (a group or
+     * the layout changed): a member of other topics would only look and wait again.
+     */
+    const wake = (topic?: string) => {
       version++;
-      const woken = waiters;
-      waiters = [];
-      for (const w of woken) Deferred.unsafeDone(w, Effect.void);
+      const woken = topic === undefined ? waiters : waiters.filter((w) => w.topics.has(topic));
+      waiters = topic === undefined ? [] : waiters.filter((w) => !w.topics.has(topic));
+      for (const w of woken) Deferred.unsafeDone(w.deferred, Effect.void);
     };
 
     const persistTopics = () => {
@@ -160,7 +165,7 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
         const bytes = Buffer.byteLength(value, "utf8");
         if (bytes > maxBytes) return Effect.fail(new RecordTooLarge({ topic, bytes, limit: maxBytes }));
         const record = store(t, partitionOf(key, t.spec.partitions), key, value, true);
-        wake();
+        wake(topic);
         return Effect.succeed({ topic, partition: record.partition, offset: record.offset });
       });
 
@@ -205,6 +210,7 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
         }
         const group = groups.get(opts.group) ?? { committed: new Map<string, number>(), members: [], generation: 0 };
         groups.set(opts.group, group);
+        const memberTopics: ReadonlySet<string> = new Set(opts.topics);
         const member: Member = { id: memberIds++, topics: opts.topics, from: opts.from ?? "earliest", cursors: new Map(), lists: new Map(), handled: new Map(), rebalanced: undefined };
         group.members.push(member);
         group.generation++;
@@ -232,7 +238,7 @@ export const makeEmbeddedLog = (options: EmbeddedOptions = {}): Effect.Effect<Ev
             if (record === undefined) {
               const waiter = yield* Deferred.make<void>();
               if (seen === version) {
-                waiters.push(waiter);
+                waiters.push({ deferred: waiter, topics: memberTopics });
                 yield* Deferred.await(waiter);
               }
               continue;

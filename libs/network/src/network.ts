@@ -22,13 +22,29 @@ export interface FaultSpec {
   readonly params?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The schemes the beacon can sign its rounds in (implemented in libs/crypto, whose
+ * `BeaconSchemeId` is this union): drand's BLS, the default, or the simulator's cheap
+ * Ed25519 stand-in, which no drand client verifies.
+ */
+export const BEACON_SCHEMES = ["bls-unchained-g1-rfc9380", "sim-ed25519"] as const;
+export type BeaconScheme = (typeof BEACON_SCHEMES)[number];
+
 export interface BeaconSpec {
   /** Port of the drand-compatible HTTP API on 127.0.0.1; 0 picks a free one. */
   readonly port: number;
   /** Path prefix of the API ("" or e.g. "/zk-testnet"). */
   readonly basePath: string;
   readonly beaconId: string;
+  /** The scheme rounds are signed in; absent: drand's bls-unchained-g1-rfc9380 (`simulate` runs "sim-ed25519" unless one is named). */
+  readonly scheme?: BeaconScheme;
 }
+
+/** The scheme the network's beacon signs in: the named one, else drand's. */
+export const beaconSchemeOf = (config: Pick<NetworkConfig, "beacon">): BeaconScheme => config.beacon.scheme ?? "bls-unchained-g1-rfc9380";
+
+const schemeProblem = (scheme: unknown): string | undefined =>
+  scheme === undefined || (BEACON_SCHEMES as readonly unknown[]).includes(scheme) ? undefined : `beacon.scheme must be one of ${BEACON_SCHEMES.join(", ")}, got ${String(scheme)}`;
 
 /** Everything the five services of one testnet must agree on. */
 export interface NetworkConfig {
@@ -88,6 +104,8 @@ export const makeNetwork = (options: NetworkOptions): Either.Either<NetworkConfi
   if (Either.isLeft(params)) return Either.left(new InvalidNetworkConfig({ message: params.left.message }));
   const faultProblem = options.faults === undefined ? undefined : faultsProblem(options.faults);
   if (faultProblem !== undefined) return Either.left(new InvalidNetworkConfig({ message: faultProblem }));
+  const beaconProblem = schemeProblem(options.beacon?.scheme);
+  if (beaconProblem !== undefined) return Either.left(new InvalidNetworkConfig({ message: beaconProblem }));
   const overrideProblem = options.overrides === undefined ? undefined : overridesProblem(options.overrides, options.provers);
   if (overrideProblem !== undefined) return Either.left(new InvalidNetworkConfig({ message: overrideProblem }));
   const rng = makeRng(options.seed).fork("network/provers");
@@ -162,6 +180,8 @@ export const decodeNetwork = (text: string): Either.Either<NetworkConfig, Invali
     }
     const faultProblem = parsed.faults === undefined ? undefined : faultsProblem(parsed.faults);
     if (faultProblem !== undefined) return Either.left(new InvalidNetworkConfig({ message: faultProblem }));
+    const beaconProblem = schemeProblem((parsed.beacon as Partial<BeaconSpec> | undefined)?.scheme);
+    if (beaconProblem !== undefined) return Either.left(new InvalidNetworkConfig({ message: beaconProblem }));
     return Either.right({ ...parsed, params: params.right });
   } catch (error) {
     return Either.left(new InvalidNetworkConfig({ message: `not a network config: ${String(error)}` }));

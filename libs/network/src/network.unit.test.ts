@@ -1,6 +1,6 @@
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import { decodeNetwork, encodeNetwork, makeNetwork, slotAt, slotStart } from "./network.ts";
+import { beaconSchemeOf, decodeNetwork, encodeNetwork, makeNetwork, slotAt, slotStart } from "./network.ts";
 
 describe("network config", () => {
   it("is a function of its seed and round-trips through JSON, amounts included", () => {
@@ -61,6 +61,19 @@ describe("network config", () => {
   ])("rejects the override of %s", (id, override, message) => {
     const bad = makeNetwork({ seed: "s", genesisMs: 0, slots: 1, provers: 2, overrides: { [id]: override } });
     expect(Either.isLeft(bad) && bad.left.message).toMatch(message);
+  });
+
+  it("names the beacon's scheme only when asked (drand's BLS otherwise), through JSON, and refuses an unknown one", () => {
+    const plain = Either.getOrThrow(makeNetwork({ seed: "s", genesisMs: 0, slots: 1, provers: 1 }));
+    expect(plain.beacon.scheme).toBeUndefined();
+    expect(beaconSchemeOf(plain)).toBe("bls-unchained-g1-rfc9380");
+    const sim = Either.getOrThrow(makeNetwork({ seed: "s", genesisMs: 0, slots: 1, provers: 1, beacon: { scheme: "sim-ed25519" } }));
+    expect(beaconSchemeOf(sim)).toBe("sim-ed25519");
+    expect(Either.getOrThrow(decodeNetwork(encodeNetwork(sim)))).toEqual(sim);
+    const bad = makeNetwork({ seed: "s", genesisMs: 0, slots: 1, provers: 1, beacon: { scheme: "bls-chained" as never } });
+    expect(Either.isLeft(bad) && bad.left.message).toMatch(/beacon\.scheme must be one of/);
+    const text = JSON.stringify({ ...JSON.parse(encodeNetwork(plain)), beacon: { ...plain.beacon, scheme: "bls-chained" } });
+    expect(Either.isLeft(decodeNetwork(text))).toBe(true);
   });
 
   it("maps clock time to slots", () => {

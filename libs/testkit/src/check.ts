@@ -11,7 +11,7 @@ import { checkReplay, type ReplayedState } from "./invariants/replay.ts";
 import { checkSlashes } from "./invariants/slashing.ts";
 import { checkTrees } from "./invariants/trees.ts";
 import { readJsonl, type SkippedRecord } from "./jsonl.ts";
-import { indexRun, type RoundVerifier, type RunLog } from "./run-log.ts";
+import { indexRun, type RunLog } from "./run-log.ts";
 import type { InvariantNumber, Violation } from "./violation.ts";
 
 export interface CheckInput {
@@ -22,10 +22,8 @@ export interface CheckInput {
   readonly honest?: ReadonlySet<ProverId>;
   /** Live and replayed state hashes of every service (invariant 6); without it invariant 6 is not checked. */
   readonly replayCheck?: () => readonly ReplayedState[];
-  /** Check the beacon rounds' BLS signatures with the key derived from the network seed (default true). */
+  /** Check the beacon rounds' signatures in the network's scheme, with the key derived from the network seed (default true). */
   readonly verifyBeacon?: boolean;
-  /** What checks a beacon round's signature (see RunLogOptions). */
-  readonly verifyRound?: RoundVerifier;
 }
 
 export interface RunSummary {
@@ -67,10 +65,7 @@ const sortViolations = (log: RunLog, violations: readonly Violation[]): readonly
 
 /** Checks a run's log against the six invariants of PROTOCOL.md; every violation names its offending events. */
 export const checkInvariants = (input: CheckInput): InvariantReport => {
-  const log = indexRun(input.network, input.events, {
-    ...(input.verifyBeacon === undefined ? {} : { verifyBeacon: input.verifyBeacon }),
-    ...(input.verifyRound === undefined ? {} : { verifyRound: input.verifyRound }),
-  });
+  const log = indexRun(input.network, input.events, input.verifyBeacon === undefined ? {} : { verifyBeacon: input.verifyBeacon });
   const honesty = honestyOf(input.network, log.events, log.provers, input.honest);
   const assignments = new Map<number, BlockAssignment>();
   const assignment = (block: number): BlockAssignment => {
@@ -119,7 +114,6 @@ export interface JsonlCheckOptions {
   readonly honest?: ReadonlySet<ProverId>;
   readonly replayCheck?: () => readonly ReplayedState[];
   readonly verifyBeacon?: boolean;
-  readonly verifyRound?: RoundVerifier;
 }
 
 /** Checks a JSONL export: raw records, dead-letter topics and undecodable records are skipped (and listed). */

@@ -16,4 +16,3 @@ export { configuredFaults, faultWindows, type FaultWindow } from "./honesty.ts";
 export { submittedProofHashes, treePublicInputs, verifySubmittedTree, type TreeCheck, type TreeNode } from "./proof-tree.ts";
 export { gini, nakamoto, percentile, runMetrics, type Distribution, type RunMetrics } from "./metrics.ts";
 export { formatMetrics, formatReport } from "./report.ts";
-export type { RoundVerifier } from "./run-log.ts";

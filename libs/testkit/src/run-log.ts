@@ -1,6 +1,6 @@
-import { beaconKeyFromSeed, beaconSeed, verifySignedRound } from "@zk-testnet/crypto";
-import type { NetworkConfig } from "@zk-testnet/network";
-import { nodeKey, type EventId, type EventOf, type EventType, type NodeId, type PayloadOf, type ProtocolEvent } from "@zk-testnet/protocol";
+import { beaconPublicKeyOf, verifyBeaconRound } from "@zk-testnet/crypto";
+import { beaconSchemeOf, type NetworkConfig } from "@zk-testnet/network";
+import { nodeKey, type EventId, type EventOf, type EventType, type NodeId, type ProtocolEvent } from "@zk-testnet/protocol";
 import { buildRegistry, type Registry } from "./registry.ts";
 
 // One pass over a run's log: the events in order (each id once), indexed the ways the
@@ -40,29 +40,14 @@ export interface RunLog {
   readonly provers: readonly string[];
 }
 
-/** Whether a signed beacon round verifies under a beacon key: `verifySignedRound`, or a memo of it. */
-export type RoundVerifier = (publicKey: string, round: PayloadOf<"BeaconRound">) => boolean;
-
 export interface RunLogOptions {
-  /** Check each beacon round's BLS signature with the beacon key derived from the network seed (default true). */
+  /**
+   * Check each beacon round's signature in the network's scheme, with the beacon key derived
+   * from the network seed (default true). libs/crypto remembers the answers, so rounds the
+   * aggregator of this process verified are not verified again.
+   */
   readonly verifyBeacon?: boolean;
-  /** What checks a round (default: `verifySignedRound`, remembered per process); a caller that verified the same rounds may pass its own memo. */
-  readonly verifyRound?: RoundVerifier;
 }
-
-// A pairing costs tens of milliseconds; verification is a pure function of the round and the
-// key, so a process that checks the same rounds again (a run checked twice, runs sharing a seed) pairs them once.
-const REMEMBERED_LIMIT = 4096;
-const remembered = new Map<string, boolean>();
-const verifyRemembered: RoundVerifier = (publicKey, round) => {
-  const key = `${publicKey}/${round.round}/${round.randomness}/${round.signature}`;
-  const known = remembered.get(key);
-  if (known !== undefined) return known;
-  const valid = verifySignedRound(publicKey, round);
-  if (remembered.size >= REMEMBERED_LIMIT) remembered.clear();
-  remembered.set(key, valid);
-  return valid;
-};
 
 const group = <T extends EventType>(events: readonly EventOf<T>[], key: (event: EventOf<T>) => string): Map<string, EventOf<T>[]> => {
   const groups = new Map<string, EventOf<T>[]>();
@@ -110,13 +95,13 @@ export const indexRun = (network: NetworkConfig, input: readonly ProtocolEvent[]
 
   const rounds = group(ofType("BeaconRound"), (event) => String(event.payload.round));
   const verify = options.verifyBeacon ?? true;
-  const beaconKey = verify ? beaconKeyFromSeed(beaconSeed(network.seed)).publicKey : undefined;
-  const verifyRound = options.verifyRound ?? verifyRemembered;
+  const scheme = beaconSchemeOf(network);
+  const beaconKey = verify ? beaconPublicKeyOf(scheme, network.seed) : undefined;
   const verifiedRounds = new Map<number, EventOf<"BeaconRound"> | undefined>();
   const roundOf = (round: number): EventOf<"BeaconRound"> | undefined => {
     if (verifiedRounds.has(round)) return verifiedRounds.get(round);
     const candidates = rounds.get(String(round)) ?? [];
-    const valid = beaconKey === undefined ? candidates[0] : candidates.find((event) => verifyRound(beaconKey, event.payload));
+    const valid = beaconKey === undefined ? candidates[0] : candidates.find((event) => verifyBeaconRound(scheme, beaconKey, event.payload));
     verifiedRounds.set(round, valid);
     return valid;
   };

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Either } from "effect";
-import { beaconKeyFromSeed, beaconSeed, proverKeyFromSeed, proverSeed, signProof, signRound, type ProverKey } from "@zk-testnet/crypto";
+import { beaconSigner, proverKeyFromSeed, proverSeed, signProof, type BeaconSigner, type ProverKey } from "@zk-testnet/crypto";
 import {
   assignedProver,
   assignTreeVrf,
@@ -19,7 +19,7 @@ import {
   type EligibleProver,
   type ProducedNode,
 } from "@zk-testnet/mechanisms";
-import { makeNetwork, slotAt, slotStart, type NetworkConfig, type NetworkOptions } from "@zk-testnet/network";
+import { beaconSchemeOf, makeNetwork, slotAt, slotStart, type NetworkConfig, type NetworkOptions } from "@zk-testnet/network";
 import {
   blockCorrelationId,
   eventId,
@@ -99,14 +99,14 @@ export class RunBuilder {
   readonly network: NetworkConfig;
   readonly events: ProtocolEvent[] = [];
   private position = 0;
-  private readonly beaconKey: Uint8Array;
+  private readonly beaconSigner: BeaconSigner;
   private readonly stakes = new Map<string, bigint>();
   /** The eligible set of each epoch the builder has started (EpochStarted), as of its start. */
   private readonly epochSets = new Map<number, EligibleProver[]>();
 
   constructor(network: NetworkConfig) {
     this.network = network;
-    this.beaconKey = beaconKeyFromSeed(beaconSeed(network.seed)).secretKey;
+    this.beaconSigner = beaconSigner(beaconSchemeOf(network), network.seed);
   }
 
   /** Appends a complete event written by `source` at `time`. */
@@ -159,7 +159,7 @@ export class RunBuilder {
   }
 
   beacon(round: number, time: number): EventOf<"BeaconRound"> {
-    const signed = signRound(this.beaconKey, round);
+    const signed = this.beaconSigner.sign(round);
     return this.event("BeaconRound", { round: signed.round as Round, randomness: signed.randomness, signature: signed.signature }, time, "vrf-beacon", "beacon");
   }
 
@@ -184,7 +184,7 @@ export class RunBuilder {
   /** The tree-VRF assignment block `block` will get if played now: its beacon round's randomness over its epoch's eligible set (the current registry's if the epoch has not started). */
   plannedAssignment(block: number, txCount: number = this.network.params.txPerBlock): Assignment {
     const { params } = this.network;
-    const randomness = signRound(this.beaconKey, block + 1).randomness;
+    const randomness = this.beaconSigner.sign(block + 1).randomness;
     const eligible = this.epochSets.get(epochOf(params, block as Slot)) ?? this.currentEligible();
     return Either.getOrThrow(assignTreeVrf({ randomness, eligible, block: block as BlockNumber, txCount: txCount as TxCount, weighting: params.weighting }));
   }

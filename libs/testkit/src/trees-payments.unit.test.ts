@@ -109,6 +109,22 @@ describe("invariant 1: finalized trees", () => {
   });
 });
 
+describe("beacon rounds in the network's scheme", () => {
+  it("a run whose beacon signs in the simulated scheme is clean, its rounds are the assignment's, and read as drand's scheme none verifies", () => {
+    const simNet = { ...network, beacon: { ...network.beacon, scheme: "sim-ed25519" as const } };
+    const run = new RunBuilder(simNet).genesis();
+    const block = run.block(0);
+    expect(block.round.payload.signature).toMatch(/^[0-9a-f]{128}$/);
+    expect(checkInvariants({ network: simNet, events: run.events }).violations).toEqual([]);
+    const assigned = firstAssigned(block, 0, 0);
+    const forged = { ...assigned, payload: { ...assigned.payload, prover: otherThan(assigned.payload.prover) } };
+    const events = run.events.map((e) => (e.id === assigned.id ? forged : e));
+    expect(checkInvariants({ network: simNet, events }).violations.map((v) => v.rule)).toContain("assignment-disagrees");
+    // No round verifies under drand's key: the NodeAssigned events are taken as the assignment.
+    expect(checkInvariants({ network, events }).violations.filter((v) => v.rule === "assignment-disagrees")).toEqual([]);
+  });
+});
+
 describe("invariant 2: paid once, slashed once", () => {
   it("reports a node's reward paid twice, with both payments", () => {
     const { run, blocks } = happyRun();

@@ -1,5 +1,5 @@
 import { Either } from "effect";
-import type { OutputDraft } from "@zk-testnet/actors";
+import { setEntry, type OutputDraft } from "@zk-testnet/actors";
 import { assignTreeVrf, epochOf, type EligibleProver, type ProtocolParams } from "@zk-testnet/mechanisms";
 import {
   blockCorrelationId,
@@ -11,6 +11,7 @@ import {
   type Slot,
   type TxCount,
 } from "@zk-testnet/protocol";
+import type { BeaconSchemeId } from "@zk-testnet/crypto";
 import { isValidRound } from "./beacon.ts";
 import { decided, readBack, settled, unpublished, type Outbox } from "./outbox.ts";
 import { applyFact, decideDeadline, type DeadlineFired } from "./takeover.ts";
@@ -31,8 +32,10 @@ export interface AggregatorInput {
   readonly params: ProtocolParams;
   /** Start of slot 0, ms: the slot of what a fired deadline publishes. */
   readonly genesisMs: number;
-  /** The beacon's BLS public key (compressed G2, hex), derived from the network seed. */
+  /** The beacon's public key (hex) in its scheme, derived from the network seed. */
   readonly beaconPublicKey: string;
+  /** The scheme the beacon signs in; absent: drand's bls-unchained-g1-rfc9380 (a compressed G2 key). */
+  readonly beaconScheme?: BeaconSchemeId;
 }
 
 /** A verified beacon round that no block has used yet. */
@@ -44,7 +47,7 @@ export interface PendingRound {
 
 export interface AggregatorContext {
   readonly config: AggregatorInput;
-  /** Registered provers by id, from ProverRegistered and StakeChanged. */
+  /** Registered provers by id, from ProverRegistered and StakeChanged; updated with `setEntry` (structure shared). */
   readonly registry: Readonly<Record<string, RegisteredProver>>;
   /** Ejected provers (ProverEjected): the epoch from which they are out of every eligible set. */
   readonly ejected: Readonly<Record<string, number>>;
@@ -162,7 +165,7 @@ const onBeaconRound = (context: AggregatorContext, event: EventOf<"BeaconRound">
   const { round, randomness } = event.payload;
   if (round === 0 || context.rounds[String(round)] !== undefined) return unchanged(context);
   // A round that does not verify under the beacon's key is ignored: a valid one may follow.
-  if (!isValidRound(context.config.beaconPublicKey, event.payload)) return unchanged(context);
+  if (!isValidRound(context.config, event.payload)) return unchanged(context);
   const withRound = { ...context, rounds: { ...context.rounds, [String(round)]: { randomness, time: event.time } } };
   return retryPending(withRound, event, clock, round - 1);
 };
@@ -171,14 +174,14 @@ const onProverRegistered = (context: AggregatorContext, event: EventOf<"ProverRe
   const { prover, stake, publicKey } = event.payload;
   if (context.registry[prover] !== undefined) return unchanged(context);
   // Eligibility changes only at the next EpochStarted; the key serves proofs at once.
-  return unchanged({ ...context, registry: { ...context.registry, [prover]: { publicKey, stake, registeredSlot: event.slot } } });
+  return unchanged({ ...context, registry: setEntry(context.registry, prover, { publicKey, stake, registeredSlot: event.slot }) });
 };
 
 const onStakeChanged = (context: AggregatorContext, event: EventOf<"StakeChanged">): Decision => {
   const { prover, stake } = event.payload;
   const registered = context.registry[prover];
   if (registered === undefined || registered.stake === stake) return unchanged(context);
-  return unchanged({ ...context, registry: { ...context.registry, [prover]: { ...registered, stake } } });
+  return unchanged({ ...context, registry: setEntry(context.registry, prover, { ...registered, stake }) });
 };
 
 const onEpochStarted = (context: AggregatorContext, event: EventOf<"EpochStarted">, clock: number): Decision => {

@@ -1,20 +1,16 @@
-import { verifySignedRound } from "@zk-testnet/crypto";
+import { verifyBeaconRound, type BeaconSchemeId } from "@zk-testnet/crypto";
 import type { PayloadOf } from "@zk-testnet/protocol";
 
-// A BLS pairing check costs tens of milliseconds, once per slot. Verification is a pure
-// function of its inputs, so remembering its answers changes nothing but time: a replay in
-// the same process (a restart, `testnet replay`, the tests) does not pay for it again.
+/** What judges a beacon round: the beacon's public key and the scheme it signs in (absent: drand's BLS). */
+export interface BeaconCheck {
+  readonly beaconPublicKey: string;
+  readonly beaconScheme?: BeaconSchemeId;
+}
 
-const REMEMBERED_LIMIT = 4096;
-const remembered = new Map<string, boolean>();
-
-/** Whether a BeaconRound is signed by the beacon's key and its randomness is SHA-256 of the signature. */
-export const isValidRound = (beaconPublicKey: string, round: PayloadOf<"BeaconRound">): boolean => {
-  const key = `${beaconPublicKey}/${round.round}/${round.randomness}/${round.signature}`;
-  const known = remembered.get(key);
-  if (known !== undefined) return known;
-  const valid = verifySignedRound(beaconPublicKey, round);
-  if (remembered.size >= REMEMBERED_LIMIT) remembered.clear();
-  remembered.set(key, valid);
-  return valid;
-};
+/**
+ * Whether a BeaconRound is signed by the beacon's key in its scheme and its randomness is
+ * SHA-256 of the signature. libs/crypto remembers the answers: a replay in the same process
+ * (a restart, `testnet replay`, the invariant checker) does not verify a round again.
+ */
+export const isValidRound = (beacon: BeaconCheck, round: PayloadOf<"BeaconRound">): boolean =>
+  verifyBeaconRound(beacon.beaconScheme ?? "bls-unchained-g1-rfc9380", beacon.beaconPublicKey, round);

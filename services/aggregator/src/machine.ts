@@ -18,8 +18,6 @@ export {
   type PendingRound,
 } from "./aggregation.ts";
 export { outputKey, type Outbox, type OutboxEntry } from "./outbox.ts";
-// Its memo of beacon-round verification, for a checker in the same process (a pairing costs tens of ms).
-export { isValidRound } from "./beacon.ts";
 export {
   clockStartOf,
   mayProve,

@@ -2,6 +2,7 @@ import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { initialTransition, transition, type SnapshotFrom } from "xstate";
 import { canonicalJson, parseCanonicalJson, stateHashOf, type OutputDraft } from "@zk-testnet/actors";
+import { beaconSigner, SIM_BEACON_SCHEME_ID } from "@zk-testnet/crypto";
 import { assignTreeVrf, type Assignment } from "@zk-testnet/mechanisms";
 import type { NetworkConfig } from "@zk-testnet/network";
 import {
@@ -133,6 +134,17 @@ describe("aggregator: assignment", () => {
     expect(when(before, tampered).published).toEqual([]);
     expect(given([forged, tampered], before).context).toEqual(before.context);
     expect(assignedIn(when(given([forged, tampered], before), good).published)).toHaveLength(8);
+  });
+
+  it("a network whose beacon signs in the simulated scheme: its rounds open blocks, a drand round of the same seed is ignored", () => {
+    const simNet = testNetwork({ beacon: { scheme: SIM_BEACON_SCHEME_ID } });
+    const signed = beaconSigner(SIM_BEACON_SCHEME_ID, simNet.seed).sign(1);
+    const simRound = envelope("BeaconRound", { round: signed.round, randomness: signed.randomness, signature: signed.signature }, { time: 1_100, slot: 0, source: "vrf-beacon" });
+    const before = given([...registry(simNet), proposed(0, 8, 900)], start(simNet));
+    expect(when(before, beaconRound(1, 1_000)).published).toEqual([]);
+    expect(assignedIn(when(given([beaconRound(1, 1_000)], before), simRound).published)).toHaveLength(8);
+    // Without a scheme named the aggregator's input is as before: drand's key, no scheme field.
+    expect(aggregatorInput(network)).not.toHaveProperty("beaconScheme");
   });
 
   it("the eligible set is the registry at the L1's EpochStarted: below the minimum stake and later registrations are out", () => {

@@ -1,7 +1,7 @@
 import { Effect } from "effect";
 import { runService, type HostOptions, type ServiceDefinition } from "@zk-testnet/actors";
-import { beaconKeyFromSeed, beaconSeed } from "@zk-testnet/crypto";
-import type { NetworkConfig } from "@zk-testnet/network";
+import { beaconPublicKeyOf } from "@zk-testnet/crypto";
+import { beaconSchemeOf, type NetworkConfig } from "@zk-testnet/network";
 import type { ProtocolEvent } from "@zk-testnet/protocol";
 import { foldedTypes, type AggregatorInput } from "./aggregation.ts";
 import { aggregatorMachine } from "./machine.ts";
@@ -18,11 +18,15 @@ export const SERVICE_NAME = "aggregator";
  */
 export const AGGREGATOR_INPUTS = ["l1.events", "l2.blocks", "beacon.rounds", "proving.assignments", "l1.transactions", "proving.proofs", "testnet.faults"] as const;
 
-/** What the machine needs of the network: the protocol parameters, the start of slot 0 and the beacon's public key. */
+/**
+ * What the machine needs of the network: the protocol parameters, the start of slot 0 and the
+ * beacon's public key, with its scheme when the network names one (drand's BLS otherwise).
+ */
 export const aggregatorInput = (network: NetworkConfig): AggregatorInput => ({
   params: network.params,
   genesisMs: network.genesisMs,
-  beaconPublicKey: beaconKeyFromSeed(beaconSeed(network.seed)).publicKey,
+  beaconPublicKey: beaconPublicKeyOf(beaconSchemeOf(network), network.seed),
+  ...(network.beacon.scheme === undefined ? {} : { beaconScheme: network.beacon.scheme }),
 });
 
 const accepts = (event: ProtocolEvent): boolean => foldedTypes.has(event.type);

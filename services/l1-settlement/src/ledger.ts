@@ -1,3 +1,4 @@
+import { recordOf, setEntry } from "@zk-testnet/actors";
 import type { ProverId } from "@zk-testnet/protocol";
 
 /**
@@ -7,6 +8,7 @@ import type { ProverId } from "@zk-testnet/protocol";
  * finalized or reorged out (kept next to the ledger, see `checkLedger`).
  */
 export interface Ledger {
+  /** By prover; balances and stakes are updated with `setEntry`, which shares structure (a registration must not copy every account). */
   readonly balances: Readonly<Record<string, bigint>>;
   readonly stakes: Readonly<Record<string, bigint>>;
   /** Taken out of circulation (the burned part of slashes). */
@@ -18,7 +20,7 @@ export interface Ledger {
 }
 
 export const genesisLedger = (provers: readonly { readonly id: ProverId; readonly stake: bigint }[]): Ledger => ({
-  balances: Object.fromEntries(provers.map((p) => [p.id, p.stake])),
+  balances: recordOf(provers.map((p) => [p.id, p.stake] as const)),
   stakes: {},
   burned: 0n,
   initialSupply: provers.reduce((sum, p) => sum + p.stake, 0n),
@@ -34,17 +36,17 @@ export const bond = (ledger: Ledger, prover: string, amount: bigint): Ledger | u
   if (amount < 0n || balance < amount) return undefined;
   return {
     ...ledger,
-    balances: { ...ledger.balances, [prover]: balance - amount },
-    stakes: { ...ledger.stakes, [prover]: stakeOf(ledger, prover) + amount },
+    balances: setEntry(ledger.balances, prover, balance - amount),
+    stakes: setEntry(ledger.stakes, prover, stakeOf(ledger, prover) + amount),
   };
 };
 
 /** Mints each payment into its prover's balance. */
 export const mintTo = (ledger: Ledger, payments: readonly { readonly prover: string; readonly amount: bigint }[]): Ledger => {
-  const balances = { ...ledger.balances };
+  let balances = ledger.balances;
   let minted = ledger.minted;
   for (const { prover, amount } of payments) {
-    balances[prover] = (balances[prover] ?? 0n) + amount;
+    balances = setEntry(balances, prover, (balances[prover] ?? 0n) + amount);
     minted += amount;
   }
   return { ...ledger, balances, minted };
@@ -56,7 +58,7 @@ export const mintTo = (ledger: Ledger, payments: readonly { readonly prover: str
  */
 export const takeStake = (ledger: Ledger, prover: string, amount: bigint): Ledger => ({
   ...ledger,
-  stakes: { ...ledger.stakes, [prover]: stakeOf(ledger, prover) - amount },
+  stakes: setEntry(ledger.stakes, prover, stakeOf(ledger, prover) - amount),
 });
 
 /** A slash burned at once: from the prover's stake to `burned`. */
@@ -70,7 +72,7 @@ export const releaseEscrow = (ledger: Ledger, amount: bigint, bounty?: { readonl
   if (bounty === undefined || bounty.amount === 0n) return { ...ledger, burned: ledger.burned + amount };
   return {
     ...ledger,
-    balances: { ...ledger.balances, [bounty.prover]: balanceOf(ledger, bounty.prover) + bounty.amount },
+    balances: setEntry(ledger.balances, bounty.prover, balanceOf(ledger, bounty.prover) + bounty.amount),
     burned: ledger.burned + amount - bounty.amount,
   };
 };

@@ -1,6 +1,6 @@
 import { Either } from "effect";
 import { enqueueActions, setup } from "xstate";
-import { type CancelParams, type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type OutputDraft, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type RunParams, type ScheduleParams } from "@zk-testnet/actors";
+import { setEntry, type CancelParams, type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type OutputDraft, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type RunParams, type ScheduleParams } from "@zk-testnet/actors";
 import { blockPayout, epochOf, epochStartSlot, provingWindowSlots, slashForFault, splitBlockReward, splitSlash, uncleReward } from "@zk-testnet/mechanisms";
 import { slotAt, type NetworkConfig } from "@zk-testnet/network";
 import {
@@ -94,6 +94,7 @@ export interface HeldSlash {
 export interface L1Context {
   readonly network: NetworkConfig;
   readonly ledger: Ledger;
+  /** By prover; updated with `setEntry` (structure shared: registering N provers is not quadratic). */
   readonly registry: Readonly<Record<string, Registration>>;
   /** Proposed and neither finalized nor reorged out yet, by block number. */
   readonly blocks: Readonly<Record<string, ProposedBlock>>;
@@ -240,7 +241,7 @@ const onRegister = (context: L1Context, tx: EventOf<"RegisterProver">): L1Step =
     } satisfies OutputDraft<"StakeChanged">,
   ];
   return {
-    context: { ...context, ledger, registry: { ...context.registry, [prover]: { publicKey, slot } } },
+    context: { ...context, ledger, registry: setEntry(context.registry, prover, { publicKey, slot }) },
     actions: publish(events),
   };
 };

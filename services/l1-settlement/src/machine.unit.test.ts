@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { initialTransition, transition, type SnapshotFrom } from "xstate";
-import type { OutputDraft, PublishParams, RunParams } from "@zk-testnet/actors";
+import { isProxy } from "node:util/types";
+import { canonicalJson, parseCanonicalJson, stateHashOf, type OutputDraft, type PublishParams, type RunParams } from "@zk-testnet/actors";
 import { blockPayout } from "@zk-testnet/mechanisms";
 import type { Hash, PayloadOf, ProtocolEvent, ProverId } from "@zk-testnet/protocol";
 import { blockProposed, protocolEvent, registerProver, roundRobin, signTree, submitRoot, testNetwork, txHashesOf, type Tamper } from "./fixtures.ts";
@@ -51,6 +52,20 @@ const distributed = blockPayout(fees, network.params).distributed;
 const rewards = (events: readonly OutputDraft[]) => events.filter((e) => e.type === "RewardPaid").map((e) => e.payload as PayloadOf<"RewardPaid">);
 
 describe("l1-settlement machine: registry", () => {
+  it("registering provers one at a time does not copy the registry, balances and stakes each time: they share structure and read as plain records", () => {
+    const large = testNetwork(300);
+    let snapshot = initialTransition(machine, { network: large })[0];
+    for (const p of large.provers) snapshot = transition(machine, snapshot, input(registerProver(large, p.id)))[0];
+    const { registry, ledger } = snapshot.context;
+    for (const record of [registry, ledger.balances, ledger.stakes]) expect(isProxy(record)).toBe(true);
+    expect(Object.keys(registry)).toEqual(large.provers.map((p) => p.id));
+    expect(ledger.stakes).toEqual(Object.fromEntries(large.provers.map((p) => [p.id, p.stake])));
+    expect(Object.values(ledger.balances).every((b) => b === 0n)).toBe(true);
+    expect(checkLedger(snapshot.context)).toEqual([]);
+    // The state hash is the one of plain records: a snapshot restored as JSON hashes the same.
+    expect(stateHashOf(snapshot)).toBe(stateHashOf({ value: snapshot.value, context: parseCanonicalJson(canonicalJson(snapshot.context)) }));
+  });
+
   it("starts with every network prover funded with exactly its stake", () => {
     const { ledger } = given().context;
     expect(ledger.balances).toEqual(Object.fromEntries(network.provers.map((p) => [p.id, p.stake])));

@@ -1,5 +1,5 @@
 import { enqueueActions, setup } from "xstate";
-import { type CancelParams, type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type OutputDraft, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type RunParams, type ScheduleParams } from "@zk-testnet/actors";
+import { recordOf, setEntry, someEntry, type CancelParams, type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type OutputDraft, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type RunParams, type ScheduleParams } from "@zk-testnet/actors";
 import { labelledHash, proverKeyFromSeed, proverSeed, toHex } from "@zk-testnet/crypto";
 import { DEFAULT_COST_MODEL, makeRng, nodeDeadlineMs, provingDuration, type CostModel } from "@zk-testnet/mechanisms";
 import { slotAt, type NetworkConfig } from "@zk-testnet/network";
@@ -128,6 +128,7 @@ export interface OpenRound {
 export interface ProverPoolContext {
   readonly network: NetworkConfig;
   readonly costModel: CostModel;
+  /** By prover id; updated with `setEntry` (structure shared: a registration does not copy the pool). */
   readonly provers: Readonly<Record<string, ProverState>>;
   /** By work key (`block/level/index@prover`). */
   readonly pending: Readonly<Record<string, ProofWork>>;
@@ -251,36 +252,46 @@ const initialProfiles = (network: NetworkConfig): ReadonlyMap<string, Pick<Prove
   return profiles;
 };
 
-export const initialContext = (input: ProverPoolInput): ProverPoolContext => {
-  const profiles = initialProfiles(input.network);
-  return {
-    network: input.network,
-    costModel: input.costModel ?? DEFAULT_COST_MODEL,
-    provers: Object.fromEntries(
-      input.network.provers.map((p): [string, ProverState] => [
-        p.id,
-        {
-          id: p.id,
-          publicKey: proverKeyFromSeed(proverSeed(input.network.seed, p.id)).publicKey,
-          stake: p.stake,
-          fee: p.fee,
-          speed: p.speed,
-          profile: "honest",
-          faultParams: {},
-          ...profiles.get(p.id),
-          registration: "unregistered",
-        },
-      ]),
-    ),
-    pending: {},
-    submitted: {},
-    receipts: {},
-    awaiting: {},
-    nodes: {},
-    openRounds: {},
-    accepted: {},
-  };
+// The provers at the start, by network: the live service and every replay of it start from the
+// same immutable record, deriving each prover's key (~0.1 ms) once.
+const initialProversOf = new WeakMap<NetworkConfig, Readonly<Record<string, ProverState>>>();
+
+const initialProvers = (network: NetworkConfig): Readonly<Record<string, ProverState>> => {
+  const known = initialProversOf.get(network);
+  if (known !== undefined) return known;
+  const profiles = initialProfiles(network);
+  const provers = recordOf(
+    network.provers.map((p): [string, ProverState] => [
+      p.id,
+      {
+        id: p.id,
+        publicKey: proverKeyFromSeed(proverSeed(network.seed, p.id)).publicKey,
+        stake: p.stake,
+        fee: p.fee,
+        speed: p.speed,
+        profile: "honest",
+        faultParams: {},
+        ...profiles.get(p.id),
+        registration: "unregistered",
+      },
+    ]),
+  );
+  initialProversOf.set(network, provers);
+  return provers;
 };
+
+export const initialContext = (input: ProverPoolInput): ProverPoolContext => ({
+  network: input.network,
+  costModel: input.costModel ?? DEFAULT_COST_MODEL,
+  provers: initialProvers(input.network),
+  pending: {},
+  submitted: {},
+  receipts: {},
+  awaiting: {},
+  nodes: {},
+  openRounds: {},
+  accepted: {},
+});
 
 /**
  * The proving time of one node by one prover: the cost model's draw from the stream
@@ -395,11 +406,8 @@ const warn = (eventId: string, message: string): PoolAction => ({ type: "run", p
 /** Whether a prover already has (or had) this work: pending, submitted or receipted. */
 const hasWork = (context: ProverPoolContext, key: string): boolean => key in context.pending || key in context.submitted || key in context.receipts;
 
-const anyRegistered = (context: ProverPoolContext): boolean => {
-  // A loop, not Object.values: this runs for every NodeAssigned, over every prover of the pool.
-  for (const id in context.provers) if (context.provers[id]?.registration === "registered") return true;
-  return false;
-};
+// This runs for every NodeAssigned, over the pool: it stops at the first registered prover.
+const anyRegistered = (context: ProverPoolContext): boolean => someEntry(context.provers, (prover) => prover.registration === "registered");
 
 /** Whether a prover races in open rounds: honest (so live) and registered. */
 const races = (prover: ProverState): boolean => prover.profile === "honest" && prover.registration === "registered";
@@ -555,7 +563,7 @@ const switchProfile = (context: ProverPoolContext, before: ProverState, change: 
   const prover: ProverState = { ...before, ...change };
   const pending: Record<string, ProofWork> = { ...context.pending };
   const actions: PoolAction[] = [];
-  let next: ProverPoolContext = { ...context, provers: { ...context.provers, [prover.id]: prover } };
+  let next: ProverPoolContext = { ...context, provers: setEntry(context.provers, prover.id, prover) };
   for (const [key, work] of Object.entries(context.pending)) {
     if (work.prover !== prover.id) continue;
     const after = replanned(next, prover, work, time);
@@ -628,9 +636,9 @@ const onReceipt = (context: ProverPoolContext, event: EventOf<"PostReceipt">): P
 const withProver = (context: ProverPoolContext, id: ProverId, change: Partial<ProverState>): ProverPoolContext => {
   const prover = context.provers[id];
   if (prover === undefined) return context;
-  // A change to what it already holds (the StakeChanged of a registration) copies no record of the whole pool.
+  // A change to what it already holds (the StakeChanged of a registration) leaves the context as it is.
   if (Object.entries(change).every(([field, value]) => prover[field as keyof ProverState] === value)) return context;
-  return { ...context, provers: { ...context.provers, [id]: { ...prover, ...change } } };
+  return { ...context, provers: setEntry(context.provers, id, { ...prover, ...change }) };
 };
 
 /** Folds one consumed protocol event. */
@@ -696,9 +704,8 @@ export const onStarted = (context: ProverPoolContext, now: number): PoolStep => 
         payload: { prover: p.id, publicKey: p.publicKey, stake: p.stake },
       }) satisfies OutputDraft<"RegisterProver">,
   );
-  // One copy of the record for the whole pool, not one per prover.
-  const provers: Record<string, ProverState> = unregistered.length === 0 ? context.provers : { ...context.provers };
-  for (const p of unregistered) provers[p.id] = { ...p, registration: "requested" };
+  let provers = context.provers;
+  for (const p of unregistered) provers = setEntry(provers, p.id, { ...p, registration: "requested" });
   return {
     context: { ...context, provers },
     actions: [

@@ -1,3 +1,4 @@
+import { isProxy } from "node:util/types";
 import { describe, expect, it } from "vitest";
 import { initialTransition, transition, type SnapshotFrom } from "xstate";
 import type { PublishParams, RunParams } from "@zk-testnet/actors";
@@ -77,6 +78,15 @@ describe("prover-pool machine: registration", () => {
   it("does not request twice within one run", () => {
     const first = when(given(), started(0)).state;
     expect(published(when(first, started(1_000)).actions)).toEqual([]);
+  });
+
+  it("registering a large pool does not copy its provers' record each time: it shares structure and reads as a plain record", () => {
+    const large = testNetwork(300);
+    let snapshot = when(initialTransition(machine, { network: large })[0], started(0)).state;
+    for (const p of large.provers) snapshot = transition(machine, snapshot, input(proverRegistered(p.id, p.stake, proverKeyFromSeed(proverSeed(large.seed, p.id)).publicKey)))[0];
+    expect(isProxy(snapshot.context.provers)).toBe(true);
+    expect(Object.keys(snapshot.context.provers)).toEqual(large.provers.map((p) => p.id));
+    expect(Object.values(snapshot.context.provers).every((p) => p.registration === "registered")).toBe(true);
   });
 
   it("follows its provers' stakes from the L1's StakeChanged", () => {

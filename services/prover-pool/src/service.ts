@@ -16,11 +16,29 @@ export const SERVICE_NAME = "prover-pool";
  */
 export const INPUT_TOPICS = ["testnet.faults", "proving.assignments", "proving.proofs", "l1.transactions", "l1.events"] as const;
 
-/** Every prover's Ed25519 key, derived from the run seed: they stay here, outside the machine's context. */
-export const proverKeys = (network: NetworkConfig): ReadonlyMap<string, ProverKey> =>
-  new Map(network.provers.map((p) => [p.id, proverKeyFromSeed(proverSeed(network.seed, p.id))]));
+/** The provers' keys by prover id: they stay here, outside the machine's context. */
+export type ProverKeys = Pick<ReadonlyMap<string, ProverKey>, "get">;
 
-const signWith = (keys: ReadonlyMap<string, ProverKey>, statement: ProofStatement) =>
+/**
+ * Every prover's Ed25519 key, derived from the run seed when the prover first signs (most
+ * provers of a large pool never do, and a derivation costs ~0.1 ms), then kept.
+ */
+export const proverKeys = (network: NetworkConfig): ProverKeys => {
+  const ids = new Set<string>(network.provers.map((p) => p.id));
+  const keys = new Map<string, ProverKey>();
+  return {
+    get: (prover) => {
+      if (!ids.has(prover)) return undefined;
+      const known = keys.get(prover);
+      if (known !== undefined) return known;
+      const key = proverKeyFromSeed(proverSeed(network.seed, prover));
+      keys.set(prover, key);
+      return key;
+    },
+  };
+};
+
+const signWith = (keys: ProverKeys, statement: ProofStatement) =>
   Effect.gen(function* () {
     const key = keys.get(statement.prover);
     if (key === undefined) return yield* Effect.dieMessage(`no key for prover ${statement.prover}`);
@@ -29,13 +47,13 @@ const signWith = (keys: ReadonlyMap<string, ProverKey>, statement: ProofStatemen
   });
 
 /** The `prove` actor: signs the canonical encoding of the statement with its prover's key. */
-export const proveWith = (keys: ReadonlyMap<string, ProverKey>) =>
+export const proveWith = (keys: ProverKeys) =>
   Effect.fn("ProverPool.prove")(function* (statement: ProofStatement) {
     return { type: "proofReady", ...(yield* signWith(keys, statement)) } satisfies ProofReady;
   });
 
 /** The `proveTwice` actor (an equivocator): signs two statements of one node, the first as the proof, the second as its conflicting twin. */
-export const proveTwiceWith = (keys: ReadonlyMap<string, ProverKey>) =>
+export const proveTwiceWith = (keys: ProverKeys) =>
   Effect.fn("ProverPool.proveTwice")(function* (input: ProveTwiceInput) {
     const first = yield* signWith(keys, input.first);
     return { type: "proofReady", ...first, second: yield* signWith(keys, input.second) } satisfies ProofReady;
@@ -59,14 +77,17 @@ export const shardNetwork = (network: NetworkConfig, shard?: PoolShard): Network
 /** Proofs and receipts it reads back are its own only: one forged in its prover's name (another source) is not its work done. */
 const ownWrites: ReadonlySet<string> = new Set(["ProofSubmitted", "PostReceipt"]);
 
-export const definition = (network: NetworkConfig, shard?: PoolShard): ServiceDefinition<typeof machine> => ({
-  name: shard?.name ?? SERVICE_NAME,
-  machine,
-  input: { network: shardNetwork(network, shard) },
-  inputs: INPUT_TOPICS,
-  accepts: (event) => foldedTypes.has(event.type) && (!ownWrites.has(event.type) || event.source === (shard?.name ?? SERVICE_NAME)),
-  actors: { prove: proveWith(proverKeys(network)), proveTwice: proveTwiceWith(proverKeys(network)), warn: warnActor },
-});
+export const definition = (network: NetworkConfig, shard?: PoolShard): ServiceDefinition<typeof machine> => {
+  const keys = proverKeys(network);
+  return {
+    name: shard?.name ?? SERVICE_NAME,
+    machine,
+    input: { network: shardNetwork(network, shard) },
+    inputs: INPUT_TOPICS,
+    accepts: (event) => foldedTypes.has(event.type) && (!ownWrites.has(event.type) || event.source === (shard?.name ?? SERVICE_NAME)),
+    actors: { prove: proveWith(keys), proveTwice: proveTwiceWith(keys), warn: warnActor },
+  };
+};
 
 /** Runs the prover pool until its scope closes; initial faults of the network config it cannot apply are logged as warnings. */
 export const runProverPool = (network: NetworkConfig, options?: HostOptions, shard?: PoolShard) =>

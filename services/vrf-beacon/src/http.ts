@@ -16,6 +16,8 @@ export const chainInfoOf = (params: {
   readonly genesisMs: number;
   readonly slotMs: number;
   readonly beaconId: string;
+  /** The scheme of the rounds (`/info`'s schemeID); by default drand's bls-unchained-g1-rfc9380. */
+  readonly scheme?: string;
 }): Effect.Effect<DrandChainInfo, BeaconChainUnsupported> =>
   params.slotMs % 1000 !== 0 || params.slotMs < 1000 || params.genesisMs % 1000 !== 0
     ? Effect.fail(
@@ -24,7 +26,13 @@ export const chainInfoOf = (params: {
         }),
       )
     : Effect.succeed(
-        beaconChainInfo({ publicKey: params.publicKey, periodSeconds: params.slotMs / 1000, genesisTime: params.genesisMs / 1000, beaconId: params.beaconId }),
+        beaconChainInfo({
+          publicKey: params.publicKey,
+          periodSeconds: params.slotMs / 1000,
+          genesisTime: params.genesisMs / 1000,
+          beaconId: params.beaconId,
+          ...(params.scheme === undefined ? {} : { schemeId: params.scheme }),
+        }),
       );
 
 /** "" or "/a/b": a leading slash, no trailing one. */

@@ -5,11 +5,11 @@
 import { Effect } from "effect";
 import { runServiceProcess } from "@zk-testnet/actors";
 import { beaconConfig, type BeaconConfig } from "./config.ts";
-import { beaconKeyOf, chainInfoOf, runVrfBeacon, SERVICE_NAME } from "./service.ts";
+import { beaconSignerOf, chainInfoOf, runVrfBeacon, SERVICE_NAME } from "./service.ts";
 
 // A network drand cannot describe is a bad configuration: say so before connecting to anything.
 const drandDescribes = ({ network }: BeaconConfig) =>
-  chainInfoOf({ publicKey: beaconKeyOf(network).publicKey, genesisMs: network.genesisMs, slotMs: network.params.slotMs, beaconId: "" });
+  chainInfoOf({ publicKey: beaconSignerOf(network).publicKey, genesisMs: network.genesisMs, slotMs: network.params.slotMs, beaconId: "" });
 
 runServiceProcess({
   name: SERVICE_NAME,

@@ -1,7 +1,7 @@
 import { Effect } from "effect";
 import { runService, type HostOptions, type ServiceDefinition } from "@zk-testnet/actors";
-import { beaconKeyFromSeed, beaconSeed, signRound, type BeaconKey } from "@zk-testnet/crypto";
-import type { NetworkConfig } from "@zk-testnet/network";
+import { beaconSigner, type BeaconSigner } from "@zk-testnet/crypto";
+import { beaconSchemeOf, type NetworkConfig } from "@zk-testnet/network";
 import type { ProtocolEvent } from "@zk-testnet/protocol";
 import { chainInfoOf, serveBeaconApi } from "./http.ts";
 import { beaconMachine, SIGN_ROUND, type BeaconInput, type RoundSigned, type SignRoundInput } from "./machine.ts";
@@ -31,25 +31,28 @@ export const beaconInput = (network: NetworkConfig): BeaconInput => ({
   rounds: network.slots,
 });
 
-/** The beacon's BLS key of a run: derived from the run seed (`beaconSeed`), so every service can know its public key. */
-export const beaconKeyOf = (network: NetworkConfig): BeaconKey => beaconKeyFromSeed(beaconSeed(network.seed));
+/**
+ * The beacon of a run in the network's scheme (drand's BLS unless `network.beacon.scheme` names
+ * another): its key derived from the run seed, so every service can know its public key.
+ */
+export const beaconSignerOf = (network: NetworkConfig): BeaconSigner => beaconSigner(beaconSchemeOf(network), network.seed);
 
-/** The `signRound` actor: the beacon key signs the round (drand's bls-unchained-g1-rfc9380). */
+/** The `signRound` actor: the beacon key signs the round. */
 export const signRoundActor =
-  (key: BeaconKey) =>
+  (signer: BeaconSigner) =>
   (input: SignRoundInput): Effect.Effect<RoundSigned, unknown> =>
-    Effect.try(() => ({ type: "signed" as const, ...signRound(key.secretKey, input.round) }));
+    Effect.try(() => ({ type: "signed" as const, ...signer.sign(input.round) }));
 
 const accepts = (event: ProtocolEvent): boolean => event.type === "BeaconRound";
 
 /** The beacon as the host runs it: its own rounds in, BeaconRound out, signing as the `signRound` actor. */
-export const definition = (network: NetworkConfig, key: BeaconKey = beaconKeyOf(network)): ServiceDefinition<typeof beaconMachine> => ({
+export const definition = (network: NetworkConfig, signer: BeaconSigner = beaconSignerOf(network)): ServiceDefinition<typeof beaconMachine> => ({
   name: SERVICE_NAME,
   machine: beaconMachine,
   input: beaconInput(network),
   inputs: ["beacon.rounds"],
   accepts,
-  actors: { [SIGN_ROUND]: signRoundActor(key) },
+  actors: { [SIGN_ROUND]: signRoundActor(signer) },
 });
 
 /**
@@ -58,9 +61,9 @@ export const definition = (network: NetworkConfig, key: BeaconKey = beaconKeyOf(
  * the rounds of the running service's state. `url` is the API's base, path included.
  */
 export const runVrfBeacon = Effect.fn("VrfBeacon.run")(function* (network: NetworkConfig, options: HostOptions = {}) {
-  const key = beaconKeyOf(network);
-  const info = yield* chainInfoOf({ publicKey: key.publicKey, genesisMs: network.genesisMs, slotMs: network.params.slotMs, beaconId: network.beacon.beaconId });
-  const handle = yield* runService(definition(network, key), options);
+  const signer = beaconSignerOf(network);
+  const info = yield* chainInfoOf({ publicKey: signer.publicKey, genesisMs: network.genesisMs, slotMs: network.params.slotMs, beaconId: network.beacon.beaconId, scheme: signer.scheme });
+  const handle = yield* runService(definition(network, signer), options);
   const { url } = yield* serveBeaconApi({
     beacon: network.beacon,
     info,

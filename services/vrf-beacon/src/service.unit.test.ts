@@ -1,17 +1,26 @@
 import { describe, expect, it } from "@effect/vitest";
 import { Effect, Either, Exit, Layer, Scope, TestClock } from "effect";
 import { runService } from "@zk-testnet/actors";
-import { verifySignedRound } from "@zk-testnet/crypto";
+import { SIM_BEACON_SCHEME_ID, verifyBeaconRound, verifySignedRound } from "@zk-testnet/crypto";
 import { EmbeddedEventLog, EventLog, makeEmbeddedLog, protocolCodec, protocolTopicSpecs, type EventLogApi } from "@zk-testnet/event-log";
 import { makeNetwork, slotStart, type NetworkConfig } from "@zk-testnet/network";
 import type { EventOf } from "@zk-testnet/protocol";
-import { beaconKeyOf, definition } from "./service.ts";
+import { beaconSignerOf, definition } from "./service.ts";
 
 const GENESIS = 10_000;
 const SLOT = 2_000;
 
-const network = (options: { seed?: string; slots?: number } = {}): NetworkConfig =>
-  Either.getOrThrow(makeNetwork({ seed: options.seed ?? "beacon-service", genesisMs: GENESIS, slots: options.slots ?? 0, provers: 2, slotMs: SLOT }));
+const network = (options: { seed?: string; slots?: number; scheme?: "sim-ed25519" } = {}): NetworkConfig =>
+  Either.getOrThrow(
+    makeNetwork({
+      seed: options.seed ?? "beacon-service",
+      genesisMs: GENESIS,
+      slots: options.slots ?? 0,
+      provers: 2,
+      slotMs: SLOT,
+      ...(options.scheme === undefined ? {} : { beacon: { scheme: options.scheme } }),
+    }),
+  );
 
 type Beacon = EventOf<"BeaconRound">;
 
@@ -59,7 +68,7 @@ describe("vrf-beacon service", () => {
       yield* advanceTo(slotStart(net, 5), beacon.idle);
       const rounds = yield* roundsIn(log);
       expect(rounds.map((e) => [e.payload.round, e.slot, e.time])).toEqual([1, 2, 3, 4, 5, 6].map((r) => [r, r - 1, slotStart(net, r - 1)]));
-      const { publicKey } = beaconKeyOf(net);
+      const { publicKey } = beaconSignerOf(net);
       for (const e of rounds) {
         expect(verifySignedRound(publicKey, e.payload)).toBe(true);
         expect(e).toMatchObject({ source: "vrf-beacon", key: String(e.payload.round), correlationId: `round-${e.payload.round}` });
@@ -128,6 +137,25 @@ describe("vrf-beacon service", () => {
       yield* advanceTo(slotStart(net, 9), beacon.idle);
       expect((yield* roundsIn(log)).map((e) => e.payload.round)).toEqual([1, 2, 3, 4]);
       expect((yield* beacon.snapshot).value).toBe("finished");
+    }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
+  );
+
+  it.scoped("signs in the simulated scheme when the network names it: the same rounds, each verifying in that scheme only", () =>
+    Effect.gen(function* () {
+      const log = yield* EventLog;
+      yield* log.createTopics(protocolTopicSpecs);
+      const net = network({ scheme: SIM_BEACON_SCHEME_ID });
+      const beacon = yield* runBeacon(net);
+      yield* advanceTo(slotStart(net, 3), beacon.idle);
+      const rounds = yield* roundsIn(log);
+      expect(rounds.map((e) => [e.payload.round, e.slot, e.time])).toEqual([1, 2, 3, 4].map((r) => [r, r - 1, slotStart(net, r - 1)]));
+      const { publicKey, scheme } = beaconSignerOf(net);
+      expect(scheme).toBe(SIM_BEACON_SCHEME_ID);
+      for (const e of rounds) {
+        expect(e.payload.signature).toMatch(/^[0-9a-f]{128}$/);
+        expect(verifyBeaconRound(SIM_BEACON_SCHEME_ID, publicKey, e.payload)).toBe(true);
+        expect(verifySignedRound(beaconSignerOf(network()).publicKey, e.payload)).toBe(false);
+      }
     }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
   );
 

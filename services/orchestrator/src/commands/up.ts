@@ -53,11 +53,11 @@ const runSimulated = (network: NetworkConfig, logOut: string | undefined, faults
       if (line !== undefined) yield* Console.log(line);
     }
     const read = readJsonl(run.jsonl);
-    if (Either.isRight(read)) yield* Console.log(`\n${formatMetrics(runMetrics(read.right.events, network))}`);
+    if (Either.isRight(read)) yield* Console.log(`\n${formatMetrics(runMetrics(read.right.events, run.network))}`);
     yield* Console.log(`\n${formatReport(run.invariants)}`);
     if (logOut !== undefined) {
       writeFileSync(logOut, run.jsonl);
-      writeFileSync(networkFileOf(logOut), encodeNetwork(network));
+      writeFileSync(networkFileOf(logOut), encodeNetwork(run.network));
       yield* Console.log(`event log: ${logOut}`);
     }
     return { summary: run.summary, invariants: run.invariants, outcome: run.summary.unfinalized.length === 0 ? "finalized" : "window-passed" };

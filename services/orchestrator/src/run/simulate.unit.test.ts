@@ -4,7 +4,16 @@ import { Effect, Either } from "effect";
 import { makeNetwork } from "@zk-testnet/network";
 import { simulate } from "./simulate.ts";
 
-const network = (seed: string) => Either.getOrThrow(makeNetwork({ seed, genesisMs: 2_000, slots: 3, provers: 5, txPerBlock: 4, slotMs: 1_000 }));
+const network = (seed: string, beacon?: { readonly scheme: "bls-unchained-g1-rfc9380" }) =>
+  Either.getOrThrow(makeNetwork({ seed, genesisMs: 2_000, slots: 3, provers: 5, txPerBlock: 4, slotMs: 1_000, ...(beacon === undefined ? {} : { beacon }) }));
+/** The signatures of the BeaconRound records of a run's JSONL export. */
+const roundSignatures = (run: { readonly jsonl: string }): readonly string[] =>
+  run.jsonl
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { readonly topic: string; readonly event: { readonly payload: { readonly signature: string } } })
+    .filter((record) => record.topic === "beacon.rounds")
+    .map((record) => record.event.payload.signature);
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
 describe("simulation under TestClock", () => {
@@ -14,6 +23,22 @@ describe("simulation under TestClock", () => {
       expect(run.summary.proposed).toBe(3);
       expect(run.summary.finalized).toBe(3);
       expect(run.summary.proofsAccepted).toBe(3 * 7);
+    }),
+    60_000,
+  );
+
+  it.effect("signs beacon rounds in the simulated scheme unless the network names one, and says which it ran", () =>
+    Effect.gen(function* () {
+      const sim = yield* simulate(network("sim-4"));
+      expect(sim.network.beacon.scheme).toBe("sim-ed25519");
+      expect(sim.invariants.ok).toBe(true);
+      expect(roundSignatures(sim)).toHaveLength(3);
+      expect(roundSignatures(sim).every((s) => s.length === 128)).toBe(true);
+      const drand = yield* simulate(network("sim-4", { scheme: "bls-unchained-g1-rfc9380" }));
+      expect(drand.network.beacon.scheme).toBe("bls-unchained-g1-rfc9380");
+      expect(drand.invariants.ok).toBe(true);
+      expect(roundSignatures(drand).every((s) => s.length === 96)).toBe(true);
+      expect(drand.summary.finalized).toBe(3);
     }),
     60_000,
   );

@@ -111,7 +111,7 @@ const runMode = (scenario: Scenario, options: RunOptions, logFile: string): Effe
         // One slot of virtual time before slot 0 for the services to start and the provers to register, as embedded mode leaves.
         const network = scenarioNetwork(scenario, options.seed, slotMs);
         const run = yield* simulate(network, steps);
-        return { network, jsonl: run.jsonl, invariants: run.invariants };
+        return { network: run.network, jsonl: run.jsonl, invariants: run.invariants };
       }
       case "embedded": {
         const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
