@@ -2,7 +2,8 @@
 // environment, the event log on Kafka, logs through pino, exit codes; runs until SIGINT/SIGTERM.
 import { NodeRuntime } from "@effect/platform-node";
 import { Cause, Config, ConfigError, Data, Effect, Either, Exit, Option, type Scope } from "effect";
-import { EventLog, KafkaEventLog, parseBrokerRoutes, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { EventLog, followDeliveryFaults, KafkaEventLog, parseBrokerRoutes, protocolTopicSpecs, withDeliveryFaults } from "@zk-testnet/event-log";
+import { makeRng } from "@zk-testnet/mechanisms";
 import { makePino, PinoLogging, type LogFormat } from "@zk-testnet/logging";
 import { networkFromEnv, type InvalidNetworkConfig, type NetworkConfig } from "@zk-testnet/network";
 
@@ -16,6 +17,7 @@ import { networkFromEnv, type InvalidNetworkConfig, type NetworkConfig } from "@
  * | logFormat | ZKT_LOG_FORMAT | `json` (one JSON object a line) or `pretty` (pino-pretty) | json |
  * | logFile | ZKT_LOG_FILE | file the logs are appended to | standard output |
  * | brokerRoutes | ZKT_BROKER_ROUTES | where this process really connects for a broker address, `host:port=host:port,...` (its own proxies) | none |
+ * | deliveryFaults | ZKT_DELIVERY_FAULTS | `true`: the process's consumers suffer the delivery faults (`duplicate`, `reorder`, `delay`) recorded on `testnet.faults` | false |
  */
 export interface ProcessConfig {
   readonly network: NetworkConfig;
@@ -23,6 +25,7 @@ export interface ProcessConfig {
   readonly brokerRoutes: ReadonlyMap<string, string>;
   readonly logFormat: LogFormat;
   readonly logFile: string | undefined;
+  readonly deliveryFaults: boolean;
 }
 
 export const DEFAULT_BROKERS = "127.0.0.1:9092";
@@ -57,6 +60,11 @@ export const brokerRoutesConfig: Config.Config<ReadonlyMap<string, string>> = Co
   }),
 );
 
+export const deliveryFaultsConfig: Config.Config<boolean> = Config.boolean("ZKT_DELIVERY_FAULTS").pipe(
+  Config.withDescription("Whether this process's consumers suffer the delivery faults recorded on testnet.faults (duplicate, reorder, delay)"),
+  Config.withDefault(false),
+);
+
 /** Reads the shared configuration from the environment (through Effect's ConfigProvider). */
 export const processConfig: Effect.Effect<ProcessConfig, ConfigError.ConfigError | InvalidNetworkConfig> = Effect.all({
   network: networkFromEnv,
@@ -64,6 +72,7 @@ export const processConfig: Effect.Effect<ProcessConfig, ConfigError.ConfigError
   brokerRoutes: brokerRoutesConfig,
   logFormat: logFormatConfig,
   logFile: logFileConfig,
+  deliveryFaults: deliveryFaultsConfig,
 });
 
 /** A service process: what `runServiceProcess` needs to know of it. */
@@ -104,14 +113,22 @@ export const serviceProcessProgram = <C extends ProcessConfig, E>(service: Servi
   Effect.gen(function* () {
     const config = yield* service.config.pipe(Effect.mapError((error) => new BadConfig({ message: firstLine(error.message) })));
     const root = makePino({ format: config.logFormat, ...(config.logFile !== undefined ? { file: config.logFile } : {}) });
+    const clientId = service.clientId?.(config) ?? service.name;
     const serve = Effect.gen(function* () {
+      const log = yield* EventLog;
       // Topics are created by `testnet up`; creating the missing ones here lets the process start first.
-      yield* (yield* EventLog).createTopics(protocolTopicSpecs);
-      yield* service.run(config);
+      yield* log.createTopics(protocolTopicSpecs);
+      if (!config.deliveryFaults) yield* service.run(config);
+      else {
+        // The service reads through the faults; the follower that switches them reads the log as it is.
+        const faulty = yield* withDeliveryFaults(log, { random: makeRng(config.network.seed).fork("delivery-faults").fork(clientId) });
+        yield* followDeliveryFaults(log, faulty.control, `${clientId}.delivery-faults`);
+        yield* service.run(config).pipe(Effect.provideService(EventLog, faulty.log));
+      }
       return yield* Effect.never;
     });
     return yield* Effect.scoped(serve).pipe(
-      Effect.provide(KafkaEventLog.layer({ brokers: config.brokers, routes: config.brokerRoutes, clientId: service.clientId?.(config) ?? service.name })),
+      Effect.provide(KafkaEventLog.layer({ brokers: config.brokers, routes: config.brokerRoutes, clientId })),
       // A failure (no broker within the connect budget, say) reaches the log file too.
       Effect.tapErrorCause((cause) => Effect.logFatal("stopped", cause)),
       Effect.provide(PinoLogging.layer(root, service.name)),

@@ -17,3 +17,4 @@ export {
   type DeliveryFaultOptions,
   type SeededRandom,
 } from "./delivery-faults.ts";
+export { DEFAULT_DELAY_MS, DEFAULT_REORDER_WINDOW, FAULTS_TOPIC, deliveryFaultOf, followDeliveryFaults, isDeliveryFaultKind } from "./delivery-follow.ts";

@@ -6,10 +6,10 @@ import {
   appendEvents,
   DELIVERY_FAULT_KINDS,
   DeliveryFaultLog,
+  deliveryFaultOf,
   EmbeddedEventLog,
   EventLog,
   protocolCodec,
-  type DeliveryFault,
   type DeliveryFaultControl,
   type DeliveryFaultKind,
   type EventLogApi,
@@ -118,8 +118,7 @@ const PARAMS: Partial<{ readonly [K in FaultKind]: readonly string[] }> = {
   bandwidth: ["kbPerSecond"],
 };
 
-export const DEFAULT_DELAY_MS = 500;
-export const DEFAULT_REORDER_WINDOW = 4;
+export { DEFAULT_DELAY_MS, DEFAULT_REORDER_WINDOW } from "@zk-testnet/event-log";
 
 const TOPIC_NAMES: readonly string[] = topics.map((t) => t.name);
 
@@ -257,8 +256,13 @@ export interface FaultBackends {
   readonly network?: NetworkControl;
   /** For `crash` of a service. */
   readonly services?: ServiceControl;
-  /** For `duplicate`, `reorder`, `delay` on a topic. */
-  readonly delivery?: DeliveryFaultControl;
+  /**
+   * For `duplicate`, `reorder`, `delay` on a topic: the wrapper of this process's log
+   * (sim/embedded), or `"consumers"` where every service process switches its own consumers'
+   * delivery from the FaultInjected / FaultHealed events (kafka and containers modes, see
+   * libs/event-log `followDeliveryFaults`).
+   */
+  readonly delivery?: DeliveryFaultControl | "consumers";
   /** For `crash` and `hang` of `kafka-N`. */
   readonly brokers?: BrokerControl;
 }
@@ -270,7 +274,7 @@ export const unsupported = (step: FaultStep, backends: FaultBackends): string | 
   if (step.kind === "crash" && isService(step.target) && backends.services === undefined) return `crash of service ${step.target} needs a service control`;
   if (step.kind === "hang" && isService(step.target) && backends.services?.pause === undefined) return `hang of service ${step.target} needs processes to freeze (kafka mode)`;
   if (BROKER.test(step.target) && backends.brokers === undefined) return `${step.target} exists only in kafka mode with a 3-node cluster it started (--kafka-nodes 3)`;
-  if ((DELIVERY_FAULT_KINDS as readonly string[]).includes(step.kind) && backends.delivery === undefined) return `${step.kind} needs the delivery-fault wrapper of the embedded log`;
+  if ((DELIVERY_FAULT_KINDS as readonly string[]).includes(step.kind) && backends.delivery === undefined) return `${step.kind} needs the delivery-fault wrapper of the log`;
   if (isNetworkFault(step.kind)) {
     if (backends.network !== undefined) return backends.network.unsupported(step.kind, step.target);
     // Without a network to cut, the prover pool plays a prover's partition itself.
@@ -279,13 +283,6 @@ export const unsupported = (step: FaultStep, backends: FaultBackends): string | 
   }
   return undefined;
 };
-
-const deliveryFaultOf = (step: FaultStep): DeliveryFault =>
-  step.kind === "duplicate"
-    ? { kind: "duplicate" }
-    : step.kind === "reorder"
-      ? { kind: "reorder", window: Number(step.params["window"] ?? DEFAULT_REORDER_WINDOW), ...(step.params["ms"] !== undefined ? { holdMs: Number(step.params["ms"]) } : {}) }
-      : { kind: "delay", ms: Number(step.params["ms"] ?? DEFAULT_DELAY_MS) };
 
 /**
  * The raw records of a `malformed` fault on `topic`, in order: bytes that are not JSON, JSON
@@ -443,7 +440,9 @@ const carryOut = (
       return;
     }
     if ((DELIVERY_FAULT_KINDS as readonly string[]).includes(step.kind) && backends.delivery !== undefined) {
-      if (injected) yield* backends.delivery.inject(step.target, deliveryFaultOf(step));
+      // The services' consumers switch from the event just appended.
+      if (backends.delivery === "consumers") return;
+      if (injected) yield* backends.delivery.inject(step.target, deliveryFaultOf(step.kind as DeliveryFaultKind, step.params));
       else yield* backends.delivery.heal(step.target, step.kind as DeliveryFaultKind);
       return;
     }
