@@ -27,9 +27,17 @@ if ! command -v mvn >/dev/null 2>&1; then
   exit 3
 fi
 
+# One fetch at a time (runs started together on a fresh machine): the others wait, then find it done.
+mkdir -p "$cache"
+exec 9>"$cache/.fetch.lock"
+flock -w 900 9 || { echo "error: another fetch holds $cache/.fetch.lock for more than 900 s" >&2; exit 4; }
+if [ -f "$libs/.complete" ]; then
+  echo "$libs"
+  exit 0
+fi
+
 echo "fetching Kafka $version broker jars from Maven Central into $libs" >&2
 rm -rf "$libs.tmp"
-mkdir -p "$cache"
 if ! mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies \
       -DincludeScope=runtime -DoutputDirectory="$libs.tmp" >"$cache/fetch.log" 2>&1; then
   echo "error: could not fetch the Kafka $version jars from Maven Central and none are cached; see $cache/fetch.log" >&2

@@ -34,6 +34,16 @@ export GOTOOLCHAIN=local
 export CGO_ENABLED=0
 export GOBIN="$bin.tmp"
 
+# One build at a time (runs started together on a fresh machine): the others wait, then find it built.
+mkdir -p "$root"
+exec 9>"$root/.build.lock"
+flock -w 900 9 || { echo "error: another build holds $root/.build.lock for more than 900 s" >&2; exit 4; }
+if [ -x "$server" ]; then
+  echo "toxiproxy $version: built meanwhile by another run ($(ms "$started") ms)" >&2
+  echo "$server"
+  exit 0
+fi
+
 echo "toxiproxy $version: building with $("$go_bin" version | cut -d' ' -f3) into $bin" >&2
 rm -rf "$GOBIN"
 mkdir -p "$GOBIN" "$root"

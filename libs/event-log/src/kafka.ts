@@ -359,7 +359,10 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
         let sinceCommit = 0;
         let state: "running" | "closed" | "crashed" = "running";
         const warn = (message: string) => void Runtime.runFork(runtime)(Effect.logWarning(message).pipe(Effect.annotateLogs({ group: opts.group })));
-        const newConsumer = () => kafka.consumer({ groupId: opts.group, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+        // A fetch waits at most a second for records (kafkajs's default is 5): leaving the group
+        // waits for the fetch in flight, so a stopping service was held up to 5 s by an idle poll.
+        const newConsumer = () =>
+          kafka.consumer({ groupId: opts.group, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 1_000 });
         let consumer = newConsumer();
 
         // Offsets are committed beside the handling, never in its way: a commit that fails (the

@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, openSync, closeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Console, Context, Data, Duration, Effect, Layer, Scope } from "effect";
+import { Console, Context, Data, Duration, Effect, ExecutionStrategy, Layer, Scope } from "effect";
 import { appendEvents, EventLog, KafkaEventLog, protocolTopicSpecs, type EventLogApi } from "@zk-testnet/event-log";
 import { makeEvent, type Slot } from "@zk-testnet/protocol";
 import { freeTcpPort, KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { networkFileOf } from "../commands/replay.ts";
 import { checkRun } from "./check.ts";
-import { injectFaults, type FaultBackends, type FaultStep } from "./faults.ts";
+import { hasDeliveryFaults, injectFaults, type FaultBackends, type FaultStep } from "./faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { isolatedShardOf, networkTargets, proxyProcesses } from "./network-faults.ts";
 import { awaitRegistrations } from "./registrations.ts";
@@ -143,7 +144,8 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
     const network =
       withPort.genesisMs >= now + PROCESS_START_MS ? withPort : { ...withPort, genesisMs: Math.ceil((now + PROCESS_START_MS) / 1_000) * 1_000 };
     if (network !== withPort) yield* Console.log(`slot 0 moved ${network.genesisMs - withPort.genesisMs} ms later: the brokers took most of the lead to start`);
-    const runDir = join(stateDir(), "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${network.seed}`);
+    // Runs of a suite can start in the same millisecond with the same seed.
+    const runDir = join(stateDir(), "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${network.seed}-${randomBytes(3).toString("hex")}`);
     mkdirSync(runDir, { recursive: true });
     writeFileSync(join(runDir, "network.json"), encodeNetwork(network));
 
@@ -151,7 +153,8 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
       const log = yield* EventLog;
       yield* log.createTopics(protocolTopicSpecs);
       const report = yield* followRun(`orchestrator-${network.seed}-${Date.now()}`);
-      const env = { ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: bootstrap.join(","), ZKT_LOG_FORMAT: logFormat };
+      // With delivery faults in the schedule, every service's consumers follow them (libs/event-log followDeliveryFaults).
+      const env = { ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: bootstrap.join(","), ZKT_LOG_FORMAT: logFormat, ...(hasDeliveryFaults(options.faults ?? []) ? { ZKT_DELIVERY_FAULTS: "true" } : {}) };
       const children = new Map<string, ServiceProcess>();
       const envOf = new Map<string, Record<string, string>>();
       const serviceOf = new Map<string, ServiceName>();
@@ -192,11 +195,14 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
       // The L1 and the provers first, and the rest once every prover is registered: the L1 fixes
       // epoch 0's eligible set when the first block reaches it, so no registration may trail it.
       const first = [...envOf.keys()].filter((name) => serviceOf.get(name) === "l1-settlement" || serviceOf.get(name) === "prover-pool");
-      for (const name of first) children.set(name, yield* startServiceProcess(name, envOf.get(name)!, runDir, serviceOf.get(name)!));
+      // The processes stop together at the end (each takes a second or more to leave its groups),
+      // before the brokers and the proxies, which were there before them.
+      const scope = yield* Effect.scope;
+      const servicesScope = yield* Scope.fork(scope, ExecutionStrategy.parallel);
+      for (const name of first) children.set(name, yield* startServiceProcess(name, envOf.get(name)!, runDir, serviceOf.get(name)!).pipe(Scope.extend(servicesScope)));
       const registered = yield* awaitRegistrations(network, report, exitedEarly(children), "processes");
       if (registered !== undefined) return yield* Effect.fail(new ProcessesNotReady({ message: registered }));
-      for (const [name, e] of envOf) if (!children.has(name)) children.set(name, yield* startServiceProcess(name, e, runDir, serviceOf.get(name)!));
-      const scope = yield* Effect.scope;
+      for (const [name, e] of envOf) if (!children.has(name)) children.set(name, yield* startServiceProcess(name, e, runDir, serviceOf.get(name)!).pipe(Scope.extend(servicesScope)));
       const stoppedOnPurpose = new Set<string>();
       let killCount = 0;
       const control: ProcessControl = {
@@ -222,7 +228,7 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
         resume: (name) => Effect.sync(() => void children.get(name)?.child.kill("SIGCONT")),
         restart: (name) =>
           Effect.gen(function* () {
-            const p = yield* startServiceProcess(name, envOf.get(name) ?? env, runDir, serviceOf.get(name) ?? (name as ServiceName)).pipe(Scope.extend(scope));
+            const p = yield* startServiceProcess(name, envOf.get(name) ?? env, runDir, serviceOf.get(name) ?? (name as ServiceName)).pipe(Scope.extend(servicesScope));
             children.set(name, p);
             stoppedOnPurpose.delete(name);
           }),
@@ -234,6 +240,7 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
         // A broker fault that cannot be done (no such node) is logged by the injector's warning path, never thrown.
         const orWarn = (effect: Effect.Effect<void, unknown>) => effect.pipe(Effect.catchAll((e) => Effect.logWarning(`broker fault failed: ${String(e)}`)));
         const backends: FaultBackends = {
+          delivery: "consumers",
           services: { stop: control.kill, start: control.restart, pause: control.pause, resume: control.resume },
           ...(proxies !== undefined ? { network: proxies.control } : {}),
           ...(cluster !== undefined && cluster.layout.nodes.length === 3

@@ -16,7 +16,11 @@ export interface SuiteOptions {
   readonly seeds?: number;
   readonly reportDir: string;
   readonly brokers?: readonly string[];
-  /** Worker threads for simulations (default: one per core); 1 runs them in this thread. */
+  /**
+   * Simulations: worker threads (default: one per core; 1 runs them in this thread). Real-time
+   * modes: runs at once (default 1), each with brokers and processes of its own; they mostly
+   * wait on the wall clock, but a machine too busy to keep their deadlines fails them.
+   */
   readonly jobs?: number;
   /** Told each run as it ends, in the order they end. */
   readonly onResult?: (run: ScenarioRun) => Effect.Effect<void>;
@@ -63,7 +67,7 @@ export const totalsOf = (runs: readonly ScenarioRun[]): SuiteTotals => ({
 /**
  * Runs every scenario that supports the mode over its seeds, then writes the JUnit XML and JSON
  * reports to `reportDir` (failed runs' logs under `reportDir/logs`). Simulations are spread over
- * worker threads; real-time modes run one at a time.
+ * worker threads; real-time modes run `jobs` at a time (default one).
  */
 export const runSuite = (scenarios: readonly Scenario[], options: SuiteOptions): Effect.Effect<SuiteReport> =>
   Effect.gen(function* () {
@@ -83,11 +87,11 @@ export const runSuite = (scenarios: readonly Scenario[], options: SuiteOptions):
       }
     }
     const onResult = options.onResult ?? (() => Effect.void);
-    const jobs = Math.max(1, options.jobs ?? availableParallelism());
+    const jobs = Math.max(1, options.jobs ?? (options.mode === "sim" ? availableParallelism() : 1));
     const runs =
       options.mode === "sim" && jobs > 1 && tasks.length > 1
         ? yield* inWorkers(tasks, Math.min(jobs, Math.ceil(tasks.length / SIMS_PER_WORKER)), onResult)
-        : yield* Effect.forEach(tasks, (t) => Effect.tap(runScenario(t.scenario, t.options), onResult), { concurrency: options.mode === "sim" ? SIMS_PER_WORKER : 1 });
+        : yield* Effect.forEach(tasks, (t) => Effect.tap(runScenario(t.scenario, t.options), onResult), { concurrency: options.mode === "sim" ? SIMS_PER_WORKER : jobs });
     const fresh = runs.values();
     const ordered = slots.map((s) => s ?? (fresh.next().value as ScenarioRun));
     const report = { mode: options.mode, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - t0), scenarios, runs: ordered, totals: totalsOf(ordered) };
