@@ -11,12 +11,12 @@ import { upCommand } from "./commands/up.ts";
 
 const USAGE = `usage: testnet <command>
 
-  up [--mode embedded|kafka|sim] [--sim] [--slots N] [--provers N] [--txs T] [--seed S] [--slot-ms MS]
+  up [--mode embedded|kafka|containers|sim] [--sim] [--slots N] [--provers N] [--txs T] [--seed S] [--slot-ms MS]
      [--log-out FILE.jsonl] [--log-format json|pretty] [--brokers host:port,...] [--faults SPEC]
                                  run a testnet until its blocks are finalized; prints progress and a summary
                                  (sim: the whole network under a virtual clock, no real time)
   scenario list                  the scenarios of e2e/scenarios: name, modes, description
-  scenario run <name|file|all>... [--mode sim|embedded|kafka] [--seed S] [--seeds N]
+  scenario run <name|file|all>... [--mode sim|embedded|kafka|containers] [--seed S] [--seeds N]
      [--report-dir DIR] [--jobs N] [--brokers host:port,...]
                                  run scenarios over seeds, check invariants and expectations; writes
                                  JUnit XML and JSON reports (default reports/scenarios); exit 1 if any fails
