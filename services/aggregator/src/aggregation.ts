@@ -120,11 +120,12 @@ const tryOpen = (context: AggregatorContext, block: string, trigger: { readonly 
   // An empty eligible set (or zero stake) cannot be assigned: the block waits for its window to close.
   if (Either.isLeft(assignment)) return unchanged(context);
   // Assigned when block, round and epoch are all out, whichever came last: the same inputs
-  // give the same deadlines in any order of arrival; live, never before the aggregator itself
-  // learns of them (`clock`: its Clock, 0 in a replay, which reads the deadline back instead).
-  const now = Math.max(pending.time, round.time, epoch.time, clock);
+  // give the same tree in any order of arrival. Live, the deadlines run from when the
+  // aggregator itself learns of them if that is later (`clock`: its Clock, 0 in a replay,
+  // which reads the deadline back from its NodeAssigned instead).
+  const at = Math.max(pending.time, round.time, epoch.time);
   const ids = eligible.map((p) => p.prover);
-  const opened = openTree(Number(block), pending, assignment.right, ids, context.config.params, now, Math.max(trigger.slot, pending.slot));
+  const opened = openTree(Number(block), pending, assignment.right, ids, context.config.params, at, Math.max(trigger.slot, pending.slot), clock);
   const { [roundKey]: _used, ...rounds } = context.rounds;
   return { context: { ...context, rounds, blocks: { ...context.blocks, [block]: opened.tree } }, drafts: opened.drafts };
 };

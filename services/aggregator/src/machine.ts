@@ -110,9 +110,8 @@ export const aggregatorMachine = setup({
       on: {
         input: {
           actions: enqueueActions(({ context, event, enqueue }) => {
-            // Only a catch-up (more than a slot behind the event) moves a hand-out to the Clock.
-            const behind = event.now !== undefined && event.now - event.event.time > context.config.params.slotMs;
-            const decision = foldInput(context, event.event, behind ? (event.now ?? 0) : 0);
+            // Live, a hand-out's deadline runs from the Clock when that is later than its cause.
+            const decision = foldInput(context, event.event, event.now ?? 0);
             if (decision.context !== context) enqueue.assign(() => decision.context);
             for (const action of hostActions(context, decision)) enqueue(action);
           }),

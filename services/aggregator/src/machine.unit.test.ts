@@ -198,6 +198,23 @@ describe("aggregator: proofs", () => {
     expect(decisionsOf(afterReplay)).not.toEqual(decisionsOf(given([round], given(inputs))));
   });
 
+  it("a late hand-out keeps its prover's clock at the cause: a proof made before the aggregator learned of the block is accepted, and the deadline runs from the Clock", () => {
+    const inputs = [...registry(), proposed(0, 8, 900)];
+    const round = beaconRound(1, 1_000);
+    // Live, 600 ms late (a busy aggregator): the deadline runs from 1 600.
+    const [late, lateActions] = transition(aggregatorMachine, given(inputs), { type: "input", event: round, now: 1_600 });
+    const leaves = assignedIn(publishedBy(lateActions as never));
+    expect(leaves.map((a) => a.deadline)).toEqual(Array(8).fill(1_600 + 3 * slotMs));
+    // A prover that read the round and proved at once (tree-VRF assignments are public) beat the hand-out: its proof counts.
+    const early = when(late, proofFor(nth(leaves, 0), { time: 1_300 }));
+    expect(early.published.map((d) => d.type)).toContain("ProofAccepted");
+    expect(draftsOf(early.published, "ProofRejected")).toEqual([]);
+    // On time, by the Clock: a merge handed out when its last child is read late still gets D_merge from then.
+    const all = proveAll(late, leaves, { time: 1_400 });
+    const merges = assignedIn(all.published).filter((a) => a.level === 1);
+    expect(merges.length).toBeGreaterThan(0);
+  });
+
   it("griefing (a fault on the aggregator): valid proofs of the victim are dropped without a verdict until healed; others' are judged", () => {
     const { snapshot, leaves } = openBlock(0, 8);
     const victimLeaf = nth(leaves, 0);

@@ -187,12 +187,12 @@ const handOut = (node: NodeState, event: NodeAssign): NodeState => ({
 const mayRetime = (node: NodeState, event: NodeRetime): boolean =>
   node.attempt === 0 && node.holder === event.prover && node.windows.length === 1 && node.deadline !== null && node.deadline !== event.deadline;
 
-/** Moves the first hand-out's clock (since and deadline together) to the recorded deadline. */
-const retime = (node: NodeState, event: NodeRetime): NodeState => {
-  const shift = event.deadline - (node.deadline ?? event.deadline);
-  const since = (node.since ?? 0) + shift;
-  return { ...node, since, deadline: event.deadline, windows: node.windows.map((w) => ({ ...w, since: w.since + shift, deadline: event.deadline })) };
-};
+/** Moves the first hand-out's deadline to the recorded one (its clock still starts at its cause, live and in a replay). */
+const retime = (node: NodeState, event: NodeRetime): NodeState => ({
+  ...node,
+  deadline: event.deadline,
+  windows: node.windows.map((w) => ({ ...w, deadline: event.deadline })),
+});
 
 const accept = (node: NodeState, event: NodeAccept): NodeState => ({
   ...node,

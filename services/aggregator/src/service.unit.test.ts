@@ -181,7 +181,7 @@ describe("aggregator service: the failure path", () => {
     Effect.gen(function* () {
       const log = yield* EventLog;
       yield* log.createTopics(protocolTopicSpecs);
-      yield* TestClock.setTime(5_000);
+      yield* TestClock.setTime(4_500); // the aggregator reads the round as it comes: deadlines run from it
       yield* provers(dead);
       const submitted = eventsOn("l1.transactions").pipe(Effect.map((events) => ofType(events, "SubmitRoot")));
       const first = yield* Effect.scoped(
@@ -260,7 +260,7 @@ describe("aggregator service: the failure path", () => {
     Effect.gen(function* () {
       const log = yield* EventLog;
       yield* log.createTopics(protocolTopicSpecs);
-      yield* TestClock.setTime(5_000);
+      yield* TestClock.setTime(4_500); // the aggregator reads the round as it comes: deadlines run from it
       // Every prover dead: nobody answers.
       const run = (settle: boolean) =>
         Effect.scoped(

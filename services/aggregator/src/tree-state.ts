@@ -113,7 +113,9 @@ export const nodeAssignedDraft = (block: number, level: number, index: number, n
 
 /**
  * Opens a pending block's tree from its assignment: every node that needs a proof gets its
- * prover and public input, and every leaf is handed out at once (deadline now + D_leaf).
+ * prover and public input, and every leaf is handed out at once: its prover's clock starts at
+ * `at` (when block, round and epoch were all out), its deadline is D_leaf after `at` or after
+ * `clock` (when the aggregator learned of them, live), whichever is later.
  */
 export const openTree = (
   block: number,
@@ -121,8 +123,9 @@ export const openTree = (
   assignment: Assignment,
   eligible: readonly ProverId[],
   params: ProtocolParams,
-  now: number,
+  at: number,
   slot: number,
+  clock = 0,
 ): TreeStep => {
   const txCount = pending.txCount as TxCount;
   const inputs = treePublicInputs(pending.txHashes, txCount);
@@ -134,7 +137,7 @@ export const openTree = (
     if (prover === undefined || publicInput === undefined) continue;
     let node = newNode(prover, publicInput);
     if (level === 0) {
-      node = stepNode(node, { type: "node.assign", prover, since: now, deadline: now + nodeDeadlineMs(params, 0), childProofHashes: [] });
+      node = stepNode(node, { type: "node.assign", prover, since: at, deadline: Math.max(at, clock) + nodeDeadlineMs(params, 0), childProofHashes: [] });
       drafts.push(asDraft(nodeAssignedDraft(block, level, index, node, slot)));
     }
     nodes[positionKey(level, index)] = node;
@@ -207,7 +210,8 @@ const rootDrafts = (block: number, rootProofHash: Hash, records: readonly ProofR
 
 /**
  * Moves a proving tree as far as its accepted proofs allow: every merge node whose children
- * are all in is handed out (deadline D_merge after the later child), and a tree whose root is
+ * are all in is handed out (deadline D_merge after the later child, or after `now`, the
+ * aggregator's Clock when it decides live, if later), and a tree whose root is
  * accepted is submitted (RootProofSubmitted, then the SubmitRoot transaction with every proof).
  * Times come from the proofs, so the same proofs give the same tree in any order of arrival.
  */
@@ -220,13 +224,14 @@ export const advanceTree = (block: number, tree: ProvingBlock, params: ProtocolP
     if (level === 0 || node?.status !== "assigned") continue;
     const children = acceptedChildren(current, nodeAt(block as BlockNumber, level, index));
     if (children === undefined) continue;
-    // Handed out now if the aggregator only now learns of its children (a catch-up after an outage).
-    const since = Math.max(children.at, now);
+    // The prover's clock starts with its last child (it may have started on the merge then);
+    // the deadline runs from when the aggregator learns of the children, if that is later (it
+    // was behind, or down): a prover never gets less than D_merge from the hand-out.
     current = withNode(current, level, index, {
       type: "node.assign",
       prover: node.assignee,
-      since,
-      deadline: since + nodeDeadlineMs(params, level),
+      since: children.at,
+      deadline: Math.max(children.at, now) + nodeDeadlineMs(params, level),
       childProofHashes: children.hashes,
     });
     drafts.push(asDraft(nodeAssignedDraft(block, level, index, nodeOf(current, level, index) as NodeState, slot)));
