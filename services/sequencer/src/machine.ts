@@ -181,9 +181,14 @@ export const sequencerMachine = setup({
     input: [
       {
         guard: "isNewBlockProposed",
-        actions: assign(({ context, event }) => {
+        // Past the slot it had armed (a proposal it made just before it went down, read back
+        // after it started again): the tick it armed is stale, so it arms the next slot's.
+        actions: enqueueActions(({ context, event, enqueue }) => {
           const proposed = event.event as Proposed;
-          return proposedWith(context, proposed.payload.block, originOf(context, proposed), proposed.payload.fees);
+          const next = proposedWith(context, proposed.payload.block, originOf(context, proposed), proposed.payload.fees);
+          enqueue.assign(next);
+          const nextSlot = proposed.payload.block + 1;
+          if (!allProposed(context.config, nextSlot)) enqueue({ type: "schedule", params: tickOf(context.config, nextSlot) });
         }),
       },
       {

@@ -100,6 +100,21 @@ describe("sequencer machine", () => {
     expect(hostActions(actions)).toEqual([{ type: "schedule", params: { id: "tick:3", at: slotStart(net, 3), event: { type: "tick", slot: 3 } } }]);
   });
 
+  it("a proposal of its own read back after the start (made just before it went down) arms the slot after it: the tick armed at start is stale", () => {
+    const net = network(4);
+    // Went down right after proposing block 1; only block 0 was committed, so the replay stops there.
+    const replayed = foldAll(start(net)[0], [proposed(net, 0)]);
+    const [started, startActions] = step(replayed, { type: "host.started", now: slotStart(net, 3) });
+    expect(hostActions(startActions)).toEqual([{ type: "schedule", params: { id: "tick:1", at: slotStart(net, 1), event: { type: "tick", slot: 1 } } }]);
+    const [caughtUp, actions] = step(started, proposed(net, 1));
+    expect(caughtUp.context.nextSlot).toBe(2);
+    expect(hostActions(actions)).toEqual([{ type: "schedule", params: { id: "tick:2", at: slotStart(net, 2), event: { type: "tick", slot: 2 } } }]);
+    // The stale tick does nothing; the new one proposes slot 2 and arms slot 3.
+    expect(hostActions(step(caughtUp, { type: "tick", slot: 1 })[1])).toEqual([]);
+    const [, tickActions] = step(caughtUp, { type: "tick", slot: 2 });
+    expect(hostActions(tickActions).map((a) => a.type)).toEqual(["publish", "schedule"]);
+  });
+
   it("a live proposal and the replay of its event give the same state", () => {
     const net = network();
     const live = [0, 1, 2].reduce((s, slot) => step(s, { type: "tick", slot })[0], start(net)[0]);
