@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup } from "xstate";
+import { enqueueActions, setup } from "xstate";
 import { type HostActorFailed, type HostInput, type HostPublishFailed, type HostRepublish, type HostStarted, type OutputDraft, type PublishParams, REPUBLISH_AFTER_MS, republishLater, type RepublishParams, type RunParams, type ScheduleParams } from "@zk-testnet/actors";
 import type { BeaconSignature, Hash, ProtocolEvent, Round } from "@zk-testnet/protocol";
 
@@ -108,9 +108,12 @@ export const beaconMachine = setup({
   on: {
     input: {
       guard: "isNewBeaconRound",
-      actions: assign(({ context, event }) => {
+      actions: enqueueActions(({ context, event, enqueue }) => {
         const { round, signature, randomness } = (event.event as Published).payload;
-        return { latest: Math.max(context.latest, round), rounds: { ...context.rounds, [String(round)]: { signature, randomness } } };
+        enqueue.assign({ latest: Math.max(context.latest, round), rounds: { ...context.rounds, [String(round)]: { signature, randomness } } });
+        // Past the round it had armed (one it published just before it went down, read back
+        // after it started again): the tick it armed is stale, so it arms the next round's.
+        if (round > context.latest && !allPublished(context.config, round)) enqueue({ type: "schedule", params: tickOf(context.config, round + 1) });
       }),
     },
   },

@@ -95,6 +95,19 @@ describe("vrf-beacon machine", () => {
     expect(hostActions(actions)).toEqual([{ type: "schedule", params: { id: "tick:4", at: slotStart(net, 3), event: { type: "tick", round: 4 } } }]);
   });
 
+  it("a round of its own read back after the start (published just before it went down) arms the round after it: the tick armed at start is stale", () => {
+    const net = network(5);
+    const replayed = foldAll(start(net)[0], [published(net, 1)]);
+    const [started, startActions] = step(replayed, { type: "host.started", now: slotStart(net, 3) });
+    expect(hostActions(startActions)).toEqual([{ type: "schedule", params: { id: "tick:2", at: slotStart(net, 1), event: { type: "tick", round: 2 } } }]);
+    const [caughtUp, actions] = step(started, published(net, 2));
+    expect(caughtUp.context.latest).toBe(2);
+    expect(hostActions(actions)).toEqual([{ type: "schedule", params: { id: "tick:3", at: slotStart(net, 2), event: { type: "tick", round: 3 } } }]);
+    // An older round read back late arms nothing.
+    const [, older] = step(foldAll(start(net)[0], [published(net, 2)]), published(net, 1));
+    expect(hostActions(older)).toEqual([]);
+  });
+
   it("stops after network.slots rounds (one per block slot) and keeps its table", () => {
     const net = network(2);
     const [one, firstActions] = step(start(net)[0], signed(1));
