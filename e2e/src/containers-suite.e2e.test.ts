@@ -9,10 +9,11 @@ import { failedRunsExplained, loadCatalogue, runSuite } from "@zk-testnet/orches
 // container killed and started on its data, a prover's container taken off the network and put
 // back. The engine is the one the test run's global setup started (DOCKER_HOST). By default the
 // starred scenarios of the fault suites: a prover crash during a leaf, an aggregator crash and
-// replay, a broker killed and restarted, a prover partitioned from the brokers.
+// replay, a broker killed and restarted, a prover partitioned from the brokers; and duplicated
+// and reordered delivery (every service container's consumers follow the delivery faults).
 // ZKT_CONTAINER_SCENARIOS=all runs every scenario with a containers mode (slow-network, for
 // one, through a Toxiproxy container), or a comma-separated list.
-const DEFAULT = ["prover-crash-during-leaf", "aggregator-crash-replay", "kafka-broker-killed", "prover-partitioned"];
+const DEFAULT = ["prover-crash-during-leaf", "aggregator-crash-replay", "kafka-broker-killed", "prover-partitioned", "duplicated-reordered-delivery"];
 const chosen = process.env["ZKT_CONTAINER_SCENARIOS"];
 const REPORT_DIR = join(import.meta.dirname, "..", "..", "reports", "scenarios-containers");
 
