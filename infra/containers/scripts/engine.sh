@@ -369,14 +369,36 @@ cmd_start() {
   echo "=== engine.sh start $(date -u +%Y-%m-%dT%H:%M:%SZ): dockerd ${args[*]}" >>"$log_file"
 
   log "starting dockerd (state $dir, socket $sock, log $log_file)"
-  # setsid: its own session, so it outlives this script and the caller's terminal or process
-  # group. Its stdio goes to the log and fd 9 (the lock) is closed, so no caller waits on it.
-  setsid env -u DOCKER_HOST -u DOCKER_CONTEXT dockerd "${args[@]}" </dev/null >>"$log_file" 2>&1 9>&- &
-  local pid=$!
-  disown "$pid" 2>/dev/null || true
-  write_state 1 "$pid" "$own_host" "$bridge_created_now"
+  local pid waited attempt=1 log_start
+  while :; do
+    log_start="$(stat -c %s "$log_file" 2>/dev/null || echo 0)"
+    # setsid: its own session, so it outlives this script and the caller's terminal or process
+    # group. Its stdio goes to the log and fd 9 (the lock) is closed, so no caller waits on it.
+    setsid env -u DOCKER_HOST -u DOCKER_CONTEXT dockerd "${args[@]}" </dev/null >>"$log_file" 2>&1 9>&- &
+    pid=$!
+    disown "$pid" 2>/dev/null || true
+    write_state 1 "$pid" "$own_host" "$bridge_created_now"
+    waited=0
+    while ! answers "$own_host" && alive "$pid" && [ "$waited" -lt "$start_timeout" ]; do
+      sleep 1
+      waited=$((waited + 1))
+    done
+    # dockerd 20.10 panics in libnetwork on every start once a network's record was left half
+    # written (an engine stopped while a network was being created): its network store is set
+    # aside, once, and dockerd starts with a fresh one (networks are made anew by each run).
+    if ! alive "$pid" && [ "$attempt" -eq 1 ] && tail -c +"$((log_start + 1))" "$log_file" | grep -q "libnetwork"; then
+      local kv="$data_root/network/files/local-kv.db"
+      if [ -f "$kv" ]; then
+        log "dockerd panicked restoring its networks; moving $kv aside and starting it again"
+        mv -f "$kv" "$kv.broken-$(date -u +%Y%m%dT%H%M%SZ)"
+        clear_leftovers "$run_dir" "$cgroup_parent"
+        attempt=2
+        continue
+      fi
+    fi
+    break
+  done
 
-  local waited=0
   while ! answers "$own_host"; do
     if ! alive "$pid"; then
       echo "engine: error: dockerd exited during start-up: $(log_reason); see $log_file" >&2

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Cause, Effect, Either } from "effect";
+import { Cause, Effect, Either, Layer, Option } from "effect";
 import { sha256 } from "@zk-testnet/event-log";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { readJsonl, runMetrics, type InvariantReport, type RunMetrics } from "@zk-testnet/testkit";
@@ -129,15 +129,20 @@ const runMode = (scenario: Scenario, options: RunOptions, logFile: string): Effe
       case "containers": {
         const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
         const network = scenarioNetwork(scenario, options.seed, genesisAfter(now, Math.max(CONTAINERS_MODE_LEAD_MS, slotMs)));
-        // Broker faults need the 3-node cluster, as in kafka mode. The engine: the one DOCKER_HOST
-        // names (a test run's), else one started for the run (and stopped after it, if it was started here).
+        // Broker faults need the 3-node cluster, as in kafka mode. The engine: the suite's (shared
+        // by its runs), else the one DOCKER_HOST names, else one started for the run (and stopped
+        // after it, if it was started here).
         const kafkaNodes = kafkaNodesFor(steps);
-        const engine = process.env["DOCKER_HOST"] !== undefined && process.env["DOCKER_HOST"] !== "" ? DockerEngine.fromEnv : DockerEngine.layer;
+        const shared = yield* Effect.serviceOption(DockerEngine);
+        const engine = Option.isSome(shared) ? Layer.succeed(DockerEngine, shared.value) : engineLayer();
         const run = yield* runContainers(network, { logOut: logFile, faults: steps, kafkaNodes }).pipe(Effect.provide(engine));
         return { network: run.network, jsonl: readFileSync(logFile, "utf8"), invariants: run.invariants, ...endedOf(run.outcome) };
       }
     }
   });
+
+/** The Docker engine of a containers-mode run or suite: the one DOCKER_HOST names, else the running or a started one. */
+export const engineLayer = () => (process.env["DOCKER_HOST"] !== undefined && process.env["DOCKER_HOST"] !== "" ? DockerEngine.fromEnv : DockerEngine.layer);
 
 /** "finalized" and "window-passed" are ends the expectations judge; anything else is a process that died. */
 const endedOf = (outcome: string): { ended?: string } => (outcome === "finalized" || outcome === "window-passed" ? {} : { ended: outcome });

@@ -1,10 +1,10 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { Effect, Queue } from "effect";
+import { Effect, Either, Layer, Queue } from "effect";
 import type { Scenario } from "./load.ts";
 import { writeReports, type SuiteResults } from "./report.ts";
-import { reproduceCommand, runScenario, type RunOptions, type ScenarioRun } from "./run.ts";
+import { engineLayer, reproduceCommand, runScenario, type RunOptions, type ScenarioRun } from "./run.ts";
 import type { Mode } from "./schema.ts";
 import type { WorkerTask } from "./worker.ts";
 
@@ -91,13 +91,31 @@ export const runSuite = (scenarios: readonly Scenario[], options: SuiteOptions):
     const runs =
       options.mode === "sim" && jobs > 1 && tasks.length > 1
         ? yield* inWorkers(tasks, Math.min(jobs, Math.ceil(tasks.length / SIMS_PER_WORKER)), onResult)
-        : yield* Effect.forEach(tasks, (t) => Effect.tap(runScenario(t.scenario, t.options), onResult), { concurrency: options.mode === "sim" ? SIMS_PER_WORKER : jobs });
+        : yield* withSharedEngine(
+            options.mode === "containers" && tasks.length > 0,
+            Effect.forEach(tasks, (t) => Effect.tap(runScenario(t.scenario, t.options), onResult), { concurrency: options.mode === "sim" ? SIMS_PER_WORKER : jobs }),
+          );
     const fresh = runs.values();
     const ordered = slots.map((s) => s ?? (fresh.next().value as ScenarioRun));
     const report = { mode: options.mode, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - t0), scenarios, runs: ordered, totals: totalsOf(ordered) };
     const files = writeReports(report, options.reportDir);
     return { ...report, files } satisfies SuiteReport;
   });
+
+/**
+ * Containers-mode runs share one Docker engine for the whole suite: one started per run would
+ * be stopped by the first run to end while the others still use it. An engine that cannot be
+ * had is each run's error to report, as when a run starts its own.
+ */
+const withSharedEngine = <A>(containers: boolean, runs: Effect.Effect<A>): Effect.Effect<A> =>
+  containers
+    ? Effect.scoped(
+        Effect.gen(function* () {
+          const built = yield* Effect.either(Layer.build(Layer.fresh(engineLayer())));
+          return yield* Either.isRight(built) ? Effect.provide(runs, built.right) : runs;
+        }),
+      )
+    : runs;
 
 /** A run the suite owes, with its place among the results. */
 interface IndexedTask {
