@@ -63,7 +63,7 @@ describe("testnet scenario", () => {
     const lines = result.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^NAME\s+MODES\s+DESCRIPTION$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(scenarioNames());
-    expect(result.stdout).toMatch(/baseline-honest\s+sim,embedded,kafka\s+Six honest provers/);
+    expect(result.stdout).toMatch(/baseline-honest\s+sim,embedded,kafka,containers\s+Six honest provers/);
   });
 
   it("runs a scenario with one seed, exit 0, and writes both reports", { concurrent: true, timeout: 120_000 }, async () => {
