@@ -1,11 +1,11 @@
 import { Effect, Either } from "effect";
-import { decodeEvent, type ProtocolEvent } from "@zk-testnet/protocol";
+import { decodeEvent, topicOf, type ProtocolEvent } from "@zk-testnet/protocol";
 import { DELIVERY_FAULT_KINDS, type DeliveryFault, type DeliveryFaultControl, type DeliveryFaultKind } from "./delivery-faults.ts";
 import type { EventCodec } from "./model.ts";
 import type { EventLogApi } from "./port.ts";
 
 /** The topic the fault injector records every fault on. */
-export const FAULTS_TOPIC = "testnet.faults";
+export const FAULTS_TOPIC = topicOf.FaultInjected;
 
 /** `reorder` without a `window` parameter holds this many records. */
 export const DEFAULT_REORDER_WINDOW = 4;

@@ -24,7 +24,7 @@ import { repoRoot, stateDir } from "@zk-testnet/kafka";
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { networkFileOf } from "../commands/replay.ts";
 import { checkRun } from "./check.ts";
-import { hasDeliveryFaults, injectFaults, isNetworkFault, type FaultBackends, type FaultStep } from "./faults.ts";
+import { deliveryFaultsEnv, injectFaults, isNetworkFault, type FaultBackends, type FaultStep } from "./faults.ts";
 import { isolatedShardOf, networkTargets, proxyName, toxiproxyControl } from "./network-faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { SERVICES, type ServiceName } from "./processes.ts";
@@ -241,8 +241,7 @@ export const runContainers = (requested: NetworkConfig, options: ContainerRunOpt
       const servicesScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.parallel);
       yield* log.createTopics(protocolTopicSpecs);
       const report = yield* followRun(`orchestrator-${network.seed}-${Date.now()}`);
-      // With delivery faults in the schedule, every service's consumers follow them (libs/event-log followDeliveryFaults).
-      const env = { ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: inNetwork.join(","), ZKT_LOG_FORMAT: logFormat, ...(hasDeliveryFaults(options.faults ?? []) ? { ZKT_DELIVERY_FAULTS: "true" } : {}) };
+      const env = { ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: inNetwork.join(","), ZKT_LOG_FORMAT: logFormat, ...deliveryFaultsEnv(options.faults ?? []) };
       // A prover a network fault targets runs alone in a container of its own: the fault cuts that prover and no other.
       const targeted = networkTargets(options.faults ?? []);
       const isolated = network.provers.filter((p) => targeted.provers.includes(p.id)).map((p) => p.id as string);

@@ -8,10 +8,10 @@ import {
   DeliveryFaultLog,
   deliveryFaultOf,
   EmbeddedEventLog,
+  isDeliveryFaultKind,
   EventLog,
   protocolCodec,
   type DeliveryFaultControl,
-  type DeliveryFaultKind,
   type EventLogApi,
   type EventLogError,
 } from "@zk-testnet/event-log";
@@ -274,7 +274,7 @@ export const unsupported = (step: FaultStep, backends: FaultBackends): string | 
   if (step.kind === "crash" && isService(step.target) && backends.services === undefined) return `crash of service ${step.target} needs a service control`;
   if (step.kind === "hang" && isService(step.target) && backends.services?.pause === undefined) return `hang of service ${step.target} needs processes to freeze (kafka mode)`;
   if (BROKER.test(step.target) && backends.brokers === undefined) return `${step.target} exists only in kafka mode with a 3-node cluster it started (--kafka-nodes 3)`;
-  if ((DELIVERY_FAULT_KINDS as readonly string[]).includes(step.kind) && backends.delivery === undefined) return `${step.kind} needs the delivery-fault wrapper of the log`;
+  if (isDeliveryFaultKind(step.kind) && backends.delivery === undefined) return `${step.kind} needs the delivery-fault wrapper of the log`;
   if (isNetworkFault(step.kind)) {
     if (backends.network !== undefined) return backends.network.unsupported(step.kind, step.target);
     // Without a network to cut, the prover pool plays a prover's partition itself.
@@ -439,11 +439,11 @@ const carryOut = (
       if (step.kind === "hang") yield* injected ? backends.brokers.pause(broker) : backends.brokers.resume(broker);
       return;
     }
-    if ((DELIVERY_FAULT_KINDS as readonly string[]).includes(step.kind) && backends.delivery !== undefined) {
+    if (isDeliveryFaultKind(step.kind) && backends.delivery !== undefined) {
       // The services' consumers switch from the event just appended.
       if (backends.delivery === "consumers") return;
-      if (injected) yield* backends.delivery.inject(step.target, deliveryFaultOf(step.kind as DeliveryFaultKind, step.params));
-      else yield* backends.delivery.heal(step.target, step.kind as DeliveryFaultKind);
+      if (injected) yield* backends.delivery.inject(step.target, deliveryFaultOf(step.kind, step.params));
+      else yield* backends.delivery.heal(step.target, step.kind);
       return;
     }
     if (isNetworkFault(step.kind) && backends.network !== undefined) {
@@ -510,7 +510,10 @@ export const makeServiceControl = (starters: ReadonlyMap<string, ServiceStarter>
 export const kafkaNodesFor = (steps: readonly FaultStep[]): 1 | 3 => (steps.some((step) => BROKER.test(step.target)) ? 3 : 1);
 
 /** Whether a schedule has delivery faults, which need the log wrapped. */
-export const hasDeliveryFaults = (steps: readonly FaultStep[]): boolean => steps.some((s) => (DELIVERY_FAULT_KINDS as readonly string[]).includes(s.kind));
+export const hasDeliveryFaults = (steps: readonly FaultStep[]): boolean => steps.some((s) => isDeliveryFaultKind(s.kind));
+
+/** What a service process's environment needs for a schedule: with delivery faults, its consumers follow them (libs/event-log `followDeliveryFaults`). */
+export const deliveryFaultsEnv = (steps: readonly FaultStep[]): Record<string, string> => (hasDeliveryFaults(steps) ? { ZKT_DELIVERY_FAULTS: "true" } : {});
 
 /**
  * A fresh embedded log for a run with this schedule: wrapped for delivery faults (shuffles

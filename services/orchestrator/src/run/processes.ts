@@ -9,7 +9,7 @@ import { freeTcpPort, KafkaCluster, repoRoot, stateDir } from "@zk-testnet/kafka
 import { encodeNetwork, type NetworkConfig } from "@zk-testnet/network";
 import { networkFileOf } from "../commands/replay.ts";
 import { checkRun } from "./check.ts";
-import { hasDeliveryFaults, injectFaults, type FaultBackends, type FaultStep } from "./faults.ts";
+import { deliveryFaultsEnv, injectFaults, type FaultBackends, type FaultStep } from "./faults.ts";
 import { awaitRunEnd, followRun } from "./monitor.ts";
 import { isolatedShardOf, networkTargets, proxyProcesses } from "./network-faults.ts";
 import { awaitRegistrations } from "./registrations.ts";
@@ -154,8 +154,7 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
       const log = yield* EventLog;
       yield* log.createTopics(protocolTopicSpecs);
       const report = yield* followRun(`orchestrator-${network.seed}-${Date.now()}`);
-      // With delivery faults in the schedule, every service's consumers follow them (libs/event-log followDeliveryFaults).
-      const env = { ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: bootstrap.join(","), ZKT_LOG_FORMAT: logFormat, ...(hasDeliveryFaults(options.faults ?? []) ? { ZKT_DELIVERY_FAULTS: "true" } : {}) };
+      const env = { ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: bootstrap.join(","), ZKT_LOG_FORMAT: logFormat, ...deliveryFaultsEnv(options.faults ?? []) };
       const children = new Map<string, ServiceProcess>();
       const envOf = new Map<string, Record<string, string>>();
       const serviceOf = new Map<string, ServiceName>();
