@@ -197,6 +197,21 @@ describe("invariant 4: the ledger", () => {
     }
   });
 
+  it("holds through a missed deadline's slash put in escrow and given back (release) when the receipt is read after the miss", () => {
+    const run = new RunBuilder(network).genesis();
+    run.block(0, { finalize: false });
+    const prover = nth(network.provers, 1);
+    run.event("NodeDeadlineMissed", { ...node, prover: prover.id, deadline: 6_000 as Timestamp }, 6_000, "aggregator");
+    run.event("StakeChanged", { prover: prover.id, stake: prover.stake - 10n, delta: -10n, reason: "slash" }, 6_000, "l1-settlement");
+    const report = checkInvariants({ network, events: run.events });
+    expect(report.ledger.escrow).toBe(10n);
+    run.event("StakeChanged", { prover: prover.id, stake: prover.stake, delta: 10n, reason: "release" }, 6_300, "l1-settlement");
+    const released = checkInvariants({ network, events: run.events });
+    expect(released.violations.filter((v) => v.invariant === 4)).toEqual([]);
+    expect(released.ledger.escrow).toBe(0n);
+    expect(released.ledger.stakes.get(prover.id)).toBe(prover.stake);
+  });
+
   it("reports a StakeChanged whose stake is not the stake before plus its delta", () => {
     const run = new RunBuilder(network).genesis();
     run.block(0);

@@ -97,7 +97,7 @@ describe("missed deadline", () => {
     expect(atMiss.published).toEqual([
       { type: "StakeChanged", correlationId: "block-5", slot: 8, payload: { prover: p1, stake: stakeOf(p1) - missedSlash, delta: -missedSlash, reason: "slash" } },
     ]);
-    expect(atMiss.state.context.held).toEqual({ "5": [{ prover: p1, amount: missedSlash, level: 0, index: 1, evidence: [missed.id] }] });
+    expect(atMiss.state.context.held).toEqual({ "5": [{ prover: p1, amount: missedSlash, level: 0, index: 1, deadline: leafDeadline, evidence: [missed.id] }] });
     expect(atMiss.state.context.ledger.burned).toBe(0n);
 
     // The same fault told again (another NodeDeadlineMissed of p1 for 0/1) is not slashed again.
@@ -195,6 +195,42 @@ describe("missed deadline", () => {
     expect(ofType(atMiss.published, "StakeChanged")).toEqual([{ prover: p1, stake: stakeOf(p1) - missedSlash, delta: -missedSlash, reason: "slash" }]);
     const finalized = given([...beforeMiss, late, missed, ...takeover, submitRoot(takenOver, 20_000)]);
     expect(when(finalized, claimUncle(5, 0, 1, p1, proofHashAt(honest, 0, 1), 21_000)).published).toEqual([]);
+  });
+
+  // Regression (the slow-network scenario over Kafka): prover-2's receipt, made before the
+  // deadline, came through a slow link and was read after the aggregator's miss (another topic).
+  it("gives a held slash back when a receipt from before the deadline is read after the miss, as a replay in time order would have it", () => {
+    const ownHash = proofHashAt(honest, 0, 1);
+    const receipt = postReceipt(5, 0, 1, p1, ownHash, leafDeadline - 300);
+    const late = when(given([...beforeMiss, missed]), receipt);
+    expect(late.published).toEqual([
+      { type: "StakeChanged", correlationId: "block-5", slot: 7, payload: { prover: p1, stake: stakeOf(p1), delta: missedSlash, reason: "release" } },
+    ]);
+    const inTimeOrder = given([...beforeMiss, receipt, missed]);
+    expect(late.state.context).toEqual(inTimeOrder.context);
+
+    // Settled, the block slashes nobody: the taker's node is produced, no bounty, nothing burned.
+    const settled = when(late.state, submitRoot(takenOver, 20_000));
+    expect(ofType(settled.published, "ProverSlashed")).toEqual([]);
+    expect(settled.state.context.ledger.burned).toBe(0n);
+    expect(settled.state.context.ledger.stakes[p1]).toBe(stakeOf(p1));
+
+    // A receipt from the deadline on, or of another node or prover, releases nothing.
+    for (const other of [
+      postReceipt(5, 0, 1, p1, ownHash, leafDeadline),
+      postReceipt(5, 0, 0, p1, proofHashAt(honest, 0, 0), leafDeadline - 300),
+      postReceipt(5, 0, 1, p2, ownHash, leafDeadline - 300),
+    ]) {
+      const { published, state } = when(given([...beforeMiss, missed]), other);
+      expect(published).toEqual([]);
+      expect(state.context.held).toEqual(given([...beforeMiss, missed]).context.held);
+    }
+
+    // Once the block is settled, the slash is final: a receipt read after that changes nothing.
+    const final = given([...beforeMiss, missed, ...takeover, submitRoot(takenOver, 20_000)]);
+    const afterSettlement = when(final, receipt);
+    expect(afterSettlement.published).toEqual([]);
+    expect(afterSettlement.state.context.ledger).toEqual(final.context.ledger);
   });
 
   it("burns all of a held slash when nobody else produced the node", () => {

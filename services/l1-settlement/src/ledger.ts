@@ -61,6 +61,12 @@ export const takeStake = (ledger: Ledger, prover: string, amount: bigint): Ledge
   stakes: setEntry(ledger.stakes, prover, stakeOf(ledger, prover) - amount),
 });
 
+/** Gives `amount` held in escrow back to the prover's stake. The caller removes the escrow entry in the same step. */
+export const returnStake = (ledger: Ledger, prover: string, amount: bigint): Ledger => ({
+  ...ledger,
+  stakes: setEntry(ledger.stakes, prover, stakeOf(ledger, prover) + amount),
+});
+
 /** A slash burned at once: from the prover's stake to `burned`. */
 export const burnStake = (ledger: Ledger, prover: string, amount: bigint): Ledger => ({ ...takeStake(ledger, prover, amount), burned: ledger.burned + amount });
 

@@ -23,7 +23,7 @@ import {
   type TxCount,
 } from "@zk-testnet/protocol";
 import { addProof, addReceipt, assign, bookOf, deadlineOf, hasReceiptBy, nodeKey, withBook, type BlockBooks } from "./evidence.ts";
-import { bond, burnStake, genesisLedger, mintTo, releaseEscrow, stakeOf, takeStake, type Ledger } from "./ledger.ts";
+import { bond, burnStake, genesisLedger, mintTo, releaseEscrow, returnStake, stakeOf, takeStake, type Ledger } from "./ledger.ts";
 import { verifyProofTree, type TreeDefect } from "./proof-tree.ts";
 
 export { checkLedger, type Ledger } from "./ledger.ts";
@@ -87,6 +87,8 @@ export interface HeldSlash {
   readonly amount: bigint;
   readonly level: Level;
   readonly index: NodeIndex;
+  /** The deadline the prover missed: a receipt of it from before then, read later, releases the slash. */
+  readonly deadline: number;
   /** The NodeDeadlineMissed it follows. */
   readonly evidence: readonly EventId[];
 }
@@ -207,11 +209,11 @@ export const initialContext = (input: L1Input): L1Context => ({
   epoch: -1,
 });
 
-const stakeChanged = (ledger: Ledger, prover: ProverId, delta: bigint, correlationId: string, slot: Slot): OutputDraft<"StakeChanged"> => ({
+const stakeChanged = (ledger: Ledger, prover: ProverId, delta: bigint, correlationId: string, slot: Slot, reason: "slash" | "release" = "slash"): OutputDraft<"StakeChanged"> => ({
   type: "StakeChanged",
   correlationId,
   slot,
-  payload: { prover, stake: stakeOf(ledger, prover), delta, reason: "slash" },
+  payload: { prover, stake: stakeOf(ledger, prover), delta, reason },
 });
 
 /** Applies steps one after the other, gathering their actions. */
@@ -422,9 +424,28 @@ const onTakeoverOpened = (context: L1Context, event: EventOf<"TakeoverOpened">):
   });
 };
 
+/**
+ * PostReceipt: recorded in the node's book, at the time it was posted. The receipt and the
+ * aggregator's NodeDeadlineMissed come on different topics, so a receipt posted before the
+ * deadline may be read after the miss (a slow link from its prover): a slash of that miss
+ * still in escrow is then given back (StakeChanged, reason release) and the fault forgotten,
+ * which leaves the state a replay in time order (receipt first, no slash) rebuilds. A miss
+ * whose block was settled already stays slashed.
+ */
 const onPostReceipt = (context: L1Context, tx: EventOf<"PostReceipt">): L1Step => {
-  const { prover, proofHash } = tx.payload;
-  return unchanged({ ...context, books: withBook(context.books, tx.payload, (book) => addReceipt(book, prover, { proofHash, time: tx.time, txId: tx.id })) });
+  const { block, level, index, prover, proofHash } = tx.payload;
+  const recorded: L1Context = { ...context, books: withBook(context.books, tx.payload, (book) => addReceipt(book, prover, { proofHash, time: tx.time, txId: tx.id })) };
+  const blockKey = String(block);
+  const entries = recorded.held[blockKey] ?? [];
+  const excused = entries.find((e) => e.prover === prover && e.level === level && e.index === index && tx.time < e.deadline);
+  if (excused === undefined) return unchanged(recorded);
+  const { [faultKey("missed", prover, tx.payload)]: _released, ...slashes } = recorded.slashes;
+  const rest = entries.filter((e) => e !== excused);
+  const { [blockKey]: _settled, ...others } = recorded.held;
+  const ledger = returnStake(recorded.ledger, prover, excused.amount);
+  const released: L1Context = { ...recorded, ledger, slashes, held: rest.length === 0 ? others : { ...others, [blockKey]: rest } };
+  const slot = slotOf(context.network, tx.time);
+  return { context: released, actions: publish(excused.amount === 0n ? [] : [stakeChanged(ledger, prover, excused.amount, blockCorrelationId(block), slot, "release")]) };
 };
 
 /**
@@ -440,7 +461,7 @@ const onDeadlineMissed = (context: L1Context, event: EventOf<"NodeDeadlineMissed
   if (hasReceiptBy(bookOf(context.books, event.payload), prover, deadline)) return unchanged(context);
   const amount = slashForFault("missed", stakeOf(context.ledger, prover), context.network.params);
   const slot = slotOf(context.network, event.time);
-  const entry: HeldSlash = { prover, amount, level, index, evidence: [event.id] };
+  const entry: HeldSlash = { prover, amount, level, index, deadline, evidence: [event.id] };
   const taken: L1Context = { ...context, ledger: takeStake(context.ledger, prover, amount), slashes: { ...context.slashes, [key]: amount } };
   const moved = amount === 0n ? [] : [stakeChanged(taken.ledger, prover, -amount, blockCorrelationId(block), slot)];
   const blockKey = String(block);

@@ -13,10 +13,11 @@ export const ProverRegistered = defineEvent(
   "The L1 registered `prover` with Ed25519 key `publicKey` and initial stake `stake`. It becomes eligible at the start of the next epoch if its stake is at least the minimum.",
 );
 
-export const StakeChangeReason = Schema.Literal("deposit", "unbond", "slash").annotations({
+export const StakeChangeReason = Schema.Literal("deposit", "unbond", "slash", "release").annotations({
   identifier: "StakeChangeReason",
   title: "StakeChangeReason",
-  description: "Why a stake moved: a deposit (DepositStake), an unbonding (Unbond, the amount moves to the balance) or a slash (see ProverSlashed).",
+  description:
+    "Why a stake moved: a deposit (DepositStake), an unbonding (Unbond, the amount moves to the balance), a slash (see ProverSlashed; a missed deadline's is held in escrow until its block settles) or a release (a held missed-deadline slash given back: the prover's receipt from before the deadline reached the L1 after the miss).",
 });
 
 export const StakeChanged = defineEvent(

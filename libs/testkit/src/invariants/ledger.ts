@@ -130,7 +130,8 @@ class LedgerFold {
       this.report(event, "stake-jump", `StakeChanged (${reason}) says the stake of ${prover} is ${stake} after a change of ${delta}, but it was ${before}: ${stake - before - delta} appeared from nowhere`);
     }
     this.move(this.stakes, "stake", prover, stake - before, event);
-    if (reason === "slash") this.move(this.escrow, "escrow", prover, -delta, event);
+    // A slash (negative) puts a missed deadline's amount in escrow; a release (positive) gives it back.
+    if (reason === "slash" || reason === "release") this.move(this.escrow, "escrow", prover, -delta, event);
     else this.move(this.balances, "balance", prover, -delta, event);
   }
 
