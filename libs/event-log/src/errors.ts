@@ -4,14 +4,22 @@ import { Data } from "effect";
 export class ConnectionLost extends Data.TaggedError("ConnectionLost")<{ readonly message: string }> {}
 
 /** A topic that was never created. */
-export class TopicMissing extends Data.TaggedError("TopicMissing")<{ readonly topic: string }> {}
+export class TopicMissing extends Data.TaggedError("TopicMissing")<{ readonly topic: string }> {
+  override get message(): string {
+    return `topic ${this.topic} does not exist`;
+  }
+}
 
 /** A record above the log's size limit. */
 export class RecordTooLarge extends Data.TaggedError("RecordTooLarge")<{
   readonly topic: string;
   readonly bytes: number;
   readonly limit: number;
-}> {}
+}> {
+  override get message(): string {
+    return `a record of ${this.bytes} bytes for topic ${this.topic} is over the limit of ${this.limit}`;
+  }
+}
 
 /** An operation that did not finish within its time budget. */
 export class LogTimeout extends Data.TaggedError("LogTimeout")<{ readonly operation: string; readonly message: string }> {}

@@ -133,17 +133,21 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
       () => Effect.promise(() => Promise.allSettled([producer.disconnect(), admin.disconnect()])),
     );
 
+    /** The topics this client created or saw listed: a broker that does not know one of them lags (see fromKafkaJs). */
+    const known = new Set<string>();
+    const kafkaError = (error: unknown, operation: string, topic?: string, bytes?: number) => fromKafkaJs(error, operation, topic, bytes, (t) => known.has(t));
+
     /**
      * An admin request, retried while the failure is transient: a broker of the bootstrap list
      * (or the controller the metadata names) may be down for a while, and the cluster's metadata
      * only forgets it after its session times out.
      */
     const adminCall = <A>(operation: string, request: () => Promise<A>, topic?: string): Effect.Effect<A, EventLogError> =>
-      Effect.tryPromise({ try: request, catch: (e) => fromKafkaJs(e, operation, topic) }).pipe(
+      Effect.tryPromise({ try: request, catch: (e) => kafkaError(e, operation, topic) }).pipe(
         Effect.retry({ schedule: retrySchedule(options.connectBudget ?? "30 seconds"), while: isTransient }),
       );
 
-    const known = new Set<string>(yield* adminCall("listTopics", () => admin.listTopics()));
+    for (const name of yield* adminCall("listTopics", () => admin.listTopics())) known.add(name);
     const ensureKnown = (topic: string) =>
       known.has(topic)
         ? Effect.void
@@ -188,7 +192,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
               }
             }
           } catch (error) {
-            for (const p of batch) p.done(fromKafkaJs(error, "append", p.topic, Buffer.byteLength(p.value)));
+            for (const p of batch) p.done(kafkaError(error, "append", p.topic, Buffer.byteLength(p.value)));
           }
         }
       } finally {
@@ -307,8 +311,11 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
       return meta.topics.map((t) => ({ name: t.name, partitions: t.partitions.length }));
     });
 
-    /** Reads a topic from `fromOffset` to the high watermarks taken at the start. */
+    /** Reads a topic from `fromOffset` to the high watermarks taken at the start; a transient failure reads it again. */
     const read = (topic: string, fromOffset = 0): Effect.Effect<readonly LogRecord[], EventLogError> =>
+      readOnce(topic, fromOffset).pipe(Effect.retry({ schedule: retrySchedule(options.connectBudget ?? "30 seconds"), while: isTransient }));
+
+    const readOnce = (topic: string, fromOffset: number): Effect.Effect<readonly LogRecord[], EventLogError> =>
       Effect.gen(function* () {
         yield* ensureKnown(topic);
         const ends = yield* adminCall("offsets", () => admin.fetchTopicOffsets(topic), topic);
@@ -323,10 +330,11 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
           maxWaitTimeInMs: 100,
         });
         return yield* Effect.acquireUseRelease(
-          Effect.tryPromise({ try: () => consumer.connect(), catch: (e) => fromKafkaJs(e, "read", topic) }),
+          Effect.tryPromise({ try: () => consumer.connect(), catch: (e) => kafkaError(e, "read", topic) }),
           () =>
-            Effect.async<readonly LogRecord[]>((resume) => {
-              void (async () => {
+            Effect.async<readonly LogRecord[], EventLogError>((resume) => {
+              // A failed subscribe or run ends the read with its error (it would otherwise wait for records forever).
+              (async () => {
                 await consumer.subscribe({ topic, fromBeginning: true });
                 await consumer.run({
                   autoCommit: false,
@@ -340,7 +348,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
                   },
                 });
                 if (fromOffset > 0) for (const p of remaining.keys()) consumer.seek({ topic, partition: p, offset: String(fromOffset) });
-              })();
+              })().catch((error: unknown) => resume(Effect.fail(kafkaError(error, "read", topic))));
             }),
           () => Effect.promise(() => consumer.disconnect()),
         );
@@ -411,7 +419,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
         const started = yield* Deferred.make<void, EventLogError>();
         const run = (c: kafkajs.Consumer) =>
           Effect.gen(function* () {
-            yield* Effect.tryPromise({ try: () => c.connect(), catch: (e) => fromKafkaJs(e, "subscribe") }).pipe(
+            yield* Effect.tryPromise({ try: () => c.connect(), catch: (e) => kafkaError(e, "subscribe") }).pipe(
               Effect.retry(retrySchedule(options.connectBudget ?? "30 seconds")),
             );
             c.on(c.events.GROUP_JOIN, () => Deferred.unsafeDone(started, Effect.void));
@@ -419,9 +427,15 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
             c.on(c.events.CRASH, (e) => {
               if (!e.payload.restart) void renew(`consumer crashed: ${e.payload.error.message}`);
             });
+            // A broker whose metadata lags behind a fresh topic answers that it does not know it: retried.
+            for (const topic of opts.topics) {
+              yield* Effect.tryPromise({
+                try: () => c.subscribe({ topic, fromBeginning: (opts.from ?? "earliest") === "earliest" }),
+                catch: (e) => kafkaError(e, "subscribe", topic),
+              }).pipe(Effect.retry({ schedule: retrySchedule(options.connectBudget ?? "30 seconds"), while: isTransient }));
+            }
             yield* Effect.tryPromise({
               try: async () => {
-                for (const topic of opts.topics) await c.subscribe({ topic, fromBeginning: (opts.from ?? "earliest") === "earliest" });
                 await c.run({
                   autoCommit: false,
                   eachBatchAutoResolve: false,
@@ -454,7 +468,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
                   },
                 });
               },
-              catch: (e) => fromKafkaJs(e, "subscribe"),
+              catch: (e) => kafkaError(e, "subscribe"),
             });
           });
 
@@ -527,7 +541,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
           for (const r of parsed) {
             yield* Effect.tryPromise({
               try: () => producer.send({ topic: r.topic, acks: -1, messages: [{ key: r.key, value: r.value, partition: r.partition }] }),
-              catch: (e) => fromKafkaJs(e, "import", r.topic),
+              catch: (e) => kafkaError(e, "import", r.topic),
             }).pipe(Effect.retry({ schedule: retrySchedule("20 seconds"), while: isTransient }));
           }
           return parsed.length;

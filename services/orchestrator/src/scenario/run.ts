@@ -147,11 +147,22 @@ export const engineLayer = () => (process.env["DOCKER_HOST"] !== undefined && pr
 /** "finalized" and "window-passed" are ends the expectations judge; anything else is a process that died. */
 const endedOf = (outcome: string): { ended?: string } => (outcome === "finalized" || outcome === "window-passed" ? {} : { ended: outcome });
 
-const firstLine = (cause: Cause.Cause<unknown>): string => {
+/**
+ * One line for a run's error: the error's tag and the first non-blank line of its message, or
+ * of the whole cause when the error says nothing (an error with an empty message must still
+ * say what failed).
+ */
+export const firstLine = (cause: Cause.Cause<unknown>): string => {
   const failure = Cause.failureOption(cause);
   const error = failure._tag === "Some" ? failure.value : Cause.squash(cause);
   const text = error instanceof Error || (typeof error === "object" && error !== null && "message" in error) ? String((error as { message: unknown }).message) : String(error);
-  return text.split("\n")[0] ?? text;
+  const tag = typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" ? error._tag : undefined;
+  const line = (s: string) => s.split("\n").find((l) => l.trim() !== "")?.trim();
+  const said = line(text);
+  if (said !== undefined) return tag === undefined || said.startsWith(tag) ? said : `${tag}: ${said}`;
+  const name = tag ?? (error instanceof Error ? error.name : typeof error);
+  const frame = error instanceof Error ? error.stack?.split("\n").find((l) => l.trim().startsWith("at "))?.trim() : undefined;
+  return `${name} without a message${frame === undefined ? "" : ` (${frame})`}`;
 };
 
 /**
