@@ -139,30 +139,37 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
     const withPort = requested.beacon.port === 0 ? { ...requested, beacon: { ...requested.beacon, port: yield* freeTcpPort } } : requested;
     const bootstrap = brokers ?? cluster!.brokers;
     yield* Console.log(`brokers: ${bootstrap.join(",")}`);
-    // The brokers may have eaten the lead the caller planned (three JVMs on a busy machine):
-    // slot 0 moves so that the processes still get PROCESS_START_MS to start and register.
-    const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
-    const network =
-      withPort.genesisMs >= now + PROCESS_START_MS ? withPort : { ...withPort, genesisMs: Math.ceil((now + PROCESS_START_MS) / 1_000) * 1_000 };
-    if (network !== withPort) yield* Console.log(`slot 0 moved ${network.genesisMs - withPort.genesisMs} ms later: the brokers took most of the lead to start`);
-    // Runs of a suite can start in the same millisecond with the same seed.
-    const runDir = join(stateDir(), "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${network.seed}-${randomBytes(3).toString("hex")}`);
-    mkdirSync(runDir, { recursive: true });
-    writeFileSync(join(runDir, "network.json"), encodeNetwork(network));
 
     return yield* Effect.gen(function* () {
       const log = yield* EventLog;
       yield* log.createTopics(protocolTopicSpecs);
-      const report = yield* followRun(`orchestrator-${network.seed}-${Date.now()}`);
+      const report = yield* followRun(`orchestrator-${withPort.seed}-${Date.now()}`);
+      // A prover a network fault targets runs alone in a pool process of its own, so that the
+      // fault cuts or slows that prover and no other; the targets of network faults reach the
+      // brokers through proxies of their own.
+      const targeted = networkTargets(options.faults ?? []);
+      const isolated = withPort.provers.filter((p) => targeted.provers.includes(p.id)).map((p) => p.id as string);
+      const proxied = [...targeted.services, ...isolated.map(isolatedShardOf)];
+      const proxies = proxied.length === 0 ? undefined : yield* proxyProcesses(proxied, bootstrap);
+      if (proxies !== undefined) yield* Console.log(`toxiproxy: ${proxies.server.url}, proxies for ${proxied.join(", ")}`);
+
+      // The brokers, the topics and the proxies (Toxiproxy is built on its first use) may have
+      // eaten the lead the caller planned (three JVMs on a busy machine): slot 0 moves so that
+      // the processes, started next, still get PROCESS_START_MS to start and register.
+      const now = yield* Effect.clockWith((c) => c.currentTimeMillis);
+      const network =
+        withPort.genesisMs >= now + PROCESS_START_MS ? withPort : { ...withPort, genesisMs: Math.ceil((now + PROCESS_START_MS) / 1_000) * 1_000 };
+      if (network !== withPort) yield* Console.log(`slot 0 moved ${network.genesisMs - withPort.genesisMs} ms later: starting the brokers${proxies === undefined ? "" : " and the proxies"} took most of the lead`);
+      // Runs of a suite can start in the same millisecond with the same seed.
+      const runDir = join(stateDir(), "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${network.seed}-${randomBytes(3).toString("hex")}`);
+      mkdirSync(runDir, { recursive: true });
+      writeFileSync(join(runDir, "network.json"), encodeNetwork(network));
+
       const env = { ZKT_NETWORK: encodeNetwork(network), ZKT_BROKERS: bootstrap.join(","), ZKT_LOG_FORMAT: logFormat, ...deliveryFaultsEnv(options.faults ?? []) };
       const children = new Map<string, ServiceProcess>();
       const envOf = new Map<string, Record<string, string>>();
       const serviceOf = new Map<string, ServiceName>();
       const shards = Math.max(1, options.proverProcesses ?? 1);
-      // A prover a network fault targets runs alone in a pool process of its own, so that the
-      // fault cuts or slows that prover and no other.
-      const targeted = networkTargets(options.faults ?? []);
-      const isolated = network.provers.filter((p) => targeted.provers.includes(p.id)).map((p) => p.id as string);
       const dealt = network.provers.filter((p) => !isolated.includes(p.id));
       for (const service of SERVICES) {
         if (service === "prover-pool" && (shards > 1 || isolated.length > 0)) {
@@ -182,15 +189,11 @@ export const runProcesses = (requested: NetworkConfig, options: ProcessRunOption
           serviceOf.set(service, service);
         }
       }
-      // The targets of network faults reach the brokers through proxies of their own.
-      const proxied = [...targeted.services, ...isolated.map(isolatedShardOf)];
-      const proxies = proxied.length === 0 ? undefined : yield* proxyProcesses(proxied, bootstrap);
       if (proxies !== undefined) {
         for (const name of proxied) {
           const routes = proxies.routesOf(name);
           if (routes !== undefined && envOf.has(name)) envOf.set(name, { ...envOf.get(name)!, ZKT_BROKER_ROUTES: routes });
         }
-        yield* Console.log(`toxiproxy: ${proxies.server.url}, proxies for ${proxied.join(", ")}`);
       }
       // The L1 and the provers first, and the rest once every prover is registered: the L1 fixes
       // epoch 0's eligible set when the first block reaches it, so no registration may trail it.
