@@ -1,4 +1,9 @@
+import { BROKER_JVM_OPTIONS } from "@zk-testnet/kafka";
+
 export { freeTcpPort } from "@zk-testnet/kafka";
+
+/** The broker JVM's options in a container: the same as a broker process's (see BROKER_JVM_OPTIONS). */
+const BROKER_JVM_OPTS = BROKER_JVM_OPTIONS.join(" ");
 
 /** The port the broker's client listener uses inside the container. */
 export const KAFKA_CONTAINER_PORT = 9092;
@@ -30,6 +35,7 @@ export const singleNodeKafkaEnv = (
   KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: "1",
   KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
   KAFKA_HEAP_OPTS: options.heap ?? "-Xmx512M -Xms512M",
+  KAFKA_JVM_PERFORMANCE_OPTS: BROKER_JVM_OPTS,
 });
 
 /** The port of the listener that containers on the broker's Docker network use. */
@@ -99,5 +105,6 @@ export const clusterKafkaEnv = (
     KAFKA_BROKER_SESSION_TIMEOUT_MS: "6000",
     KAFKA_BROKER_HEARTBEAT_INTERVAL_MS: "1000",
     KAFKA_HEAP_OPTS: options.heap ?? "-Xmx384M -Xms384M",
+    KAFKA_JVM_PERFORMANCE_OPTS: BROKER_JVM_OPTS,
   };
 };

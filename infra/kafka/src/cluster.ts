@@ -141,16 +141,17 @@ export const serverProperties = (layout: Omit<ClusterLayout, "bootstrap" | "libs
 };
 
 /**
- * A broker's JVM, tuned for starting often on a small machine rather than for peak throughput:
- * C1 only and the serial collector halve its start-up CPU (about 5.5 s to 2.8 s of CPU to ready
- * on 2 cores), which a suite's other run, mid-way through its deadlines, would otherwise lose.
+ * A broker's JVM options (the heap apart), as processes and as containers: tuned for starting
+ * often on a small machine rather than for peak throughput. C1 only and the serial collector
+ * halve its start-up CPU (about 5.5 s to 2.8 s of CPU to ready on 2 cores), which a suite's
+ * other run, mid-way through its deadlines, would otherwise lose.
  */
+export const BROKER_JVM_OPTIONS: readonly string[] = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true"];
+
 const javaArgs = (libs: string, heap: string, node: BrokerNode): string[] => [
   `-Xms${heap}`,
   `-Xmx${heap}`,
-  "-XX:+UseSerialGC",
-  "-XX:TieredStopAtLevel=1",
-  "-Djava.awt.headless=true",
+  ...BROKER_JVM_OPTIONS,
   `-Dlog4j2.configurationFile=${join(kafkaPackageDir, "config/log4j2.yaml")}`,
   `-Dkafka.logs.dir=${node.dir}`,
   "-cp",

@@ -2,6 +2,7 @@ export * from "./errors.ts";
 export { fetchJars } from "./jars.ts";
 export { apiVersionsProbe } from "./probe.ts";
 export {
+  BROKER_JVM_OPTIONS,
   KafkaCluster,
   clusterApi,
   killNode,
