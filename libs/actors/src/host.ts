@@ -33,7 +33,7 @@ export interface ServiceHandle<M extends AnyStateMachine> {
   readonly snapshot: Effect.Effect<SnapshotFrom<M>>;
   /** SHA-256 of the machine's state (value and context) in canonical JSON. */
   readonly stateHash: Effect.Effect<string>;
-  /** Resolves once every step queued so far has been carried out. */
+  /** Resolves once every step queued so far has been carried out and its outputs appended. */
   readonly idle: Effect.Effect<void>;
   readonly subscription: Subscription;
 }
@@ -221,6 +221,32 @@ export const runService = <M extends AnyStateMachine>(
       timerRunning = false;
     });
 
+    // Over Kafka a step does not wait for its outputs to be acknowledged: they go to an outbox
+    // that one publisher fiber appends in order, and the subscription commits an input's offset
+    // only once everything queued before the commit is appended (`flushed`), so a crash still
+    // re-delivers any input whose outputs were not written. A service's steps per second are
+    // then not bounded by its link's round trip (a 250 ms link held one at four steps a
+    // second). Over the embedded log (sim, embedded) appends are in memory and a step awaits
+    // its own, which keeps a simulation's schedule, and so its log, as it was.
+    const pipelined = log.adapter === "kafka";
+    interface Outgoing {
+      readonly events: readonly ProtocolEvent[];
+      readonly attempt: number;
+    }
+    const outbox = yield* Queue.unbounded<Outgoing>();
+    let enqueued = 0;
+    let published = 0;
+    let flushWaiters: { readonly upTo: number; readonly deferred: Deferred.Deferred<void> }[] = [];
+    /** Resolves once every batch queued before it was called has been appended (or handed back to the machine as failed). */
+    const flushed: Effect.Effect<void> = Effect.suspend(() => {
+      const upTo = enqueued;
+      if (published >= upTo) return Effect.void;
+      return Effect.flatMap(Deferred.make<void>(), (deferred) => {
+        flushWaiters.push({ upTo, deferred });
+        return Deferred.await(deferred);
+      });
+    });
+
     // A batch that cannot be appended within the retry budget goes back to the machine as a
     // typed event (queued behind the current step), never as a crashed step.
     const append = (events: readonly ProtocolEvent[], attempt: number) =>
@@ -233,6 +259,35 @@ export const runService = <M extends AnyStateMachine>(
         const failed: HostPublishFailed = { type: "host.publishFailed", id: first, events, error, attempt, now: yield* Clock.currentTimeMillis };
         yield* Queue.offer(steps, { event: failed, cause: timerCause(name, `publish-failed:${first}:${attempt}`), done: yield* Deferred.make<void>() });
       });
+
+    const publishBatch = (events: readonly ProtocolEvent[], attempt: number): Effect.Effect<void> => {
+      if (!pipelined) return append(events, attempt);
+      enqueued++;
+      return Queue.offer(outbox, { events, attempt });
+    };
+
+    // The publisher: whatever is waiting goes out in one request (batches of the same attempt
+    // merged, in order), the next only once it is appended or handed back to the machine.
+    const publisher = Effect.gen(function* () {
+      while (true) {
+        const waiting = [...(yield* Queue.takeBetween(outbox, 1, 256))];
+        for (let i = 0; i < waiting.length; ) {
+          const attempt = waiting[i]!.attempt;
+          let j = i;
+          const events: ProtocolEvent[] = [];
+          while (j < waiting.length && waiting[j]!.attempt === attempt) events.push(...waiting[j++]!.events);
+          yield* append(events, attempt);
+          published += j - i;
+          i = j;
+        }
+        const due = flushWaiters.filter((w) => w.upTo <= published);
+        if (due.length > 0) {
+          flushWaiters = flushWaiters.filter((w) => w.upTo > published);
+          for (const w of due) yield* Deferred.succeed(w.deferred, undefined);
+        }
+      }
+    });
+    if (pipelined) yield* Effect.forkScoped(publisher);
 
     const execute = (actions: readonly { type: string; params: unknown }[], cause: EventId) =>
       Effect.gen(function* () {
@@ -256,12 +311,12 @@ export const runService = <M extends AnyStateMachine>(
                 );
               }
               // One batch: the outputs of a step share a request and keep their order.
-              yield* append(events, 1);
+              yield* publishBatch(events, 1);
               break;
             }
             case "republish": {
               const p = action.params as RepublishParams;
-              yield* append(p.events, p.attempt + 1);
+              yield* publishBatch(p.events, p.attempt + 1);
               break;
             }
             case "schedule": {
@@ -316,7 +371,9 @@ export const runService = <M extends AnyStateMachine>(
         yield* execute(actions as never, step.cause);
         stepCount++;
         if (options.snapshots !== undefined && options.snapshotEvery !== undefined && options.snapshotEvery > 0 && stepCount % options.snapshotEvery === 0) {
-          // XState's persisted form; value and context are what restoring needs.
+          // XState's persisted form; value and context are what restoring needs. A snapshot
+          // stands for every step before it: their outputs must be in the log first.
+          yield* flushed;
           const persisted = machine.getPersistedSnapshot(snapshot) as unknown as { value: unknown; context: unknown };
           yield* options.snapshots.save(name, { state: { value: persisted.value, context: persisted.context }, seen: [...seen] });
         }
@@ -364,6 +421,7 @@ export const runService = <M extends AnyStateMachine>(
       topics: definition.inputs,
       codec: protocolCodec,
       dedupe,
+      beforeCommit: flushed,
       handler: (event) => (definition.accepts !== undefined && !definition.accepts(event) ? Effect.void : queueInput(event)),
     });
     yield* catchUp;
@@ -379,6 +437,7 @@ export const runService = <M extends AnyStateMachine>(
         const done = yield* Deferred.make<void>();
         yield* Queue.offer(steps, { event: { type: "host.idle" }, cause: timerCause(name, "idle"), done });
         yield* Deferred.await(done);
+        yield* flushed;
       }),
       subscription,
     } satisfies ServiceHandle<M>;

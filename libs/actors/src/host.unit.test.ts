@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest";
-import { Effect, Layer, Ref, TestClock } from "effect";
+import { Deferred, Effect, Fiber, Layer, Option, Ref, TestClock } from "effect";
 import { assign, enqueueActions, setup } from "xstate";
-import { ConnectionLost, EmbeddedEventLog, EventLog, appendEvent, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { ConnectionLost, EmbeddedEventLog, EventLog, appendEvent, protocolCodec, protocolTopicSpecs, type SubscribeOptions } from "@zk-testnet/event-log";
 import { makeEvent, type BlockNumber, type Hash, type ProtocolEvent, type Slot, type TxCount } from "@zk-testnet/protocol";
 import {
   REPUBLISH_AFTER_MS,
@@ -175,6 +175,52 @@ describe("service host", () => {
       expect(service.replayed).toBe(0);
       const snap = (yield* service.snapshot) as unknown as { context: ToyContext };
       expect(Object.keys(snap.context.proposed).sort()).toEqual(["1", "2", "3"]);
+    }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
+  );
+
+  it.scoped("over Kafka a step does not wait for its outputs' acknowledgement, and the commit of its input waits for them", () =>
+    Effect.gen(function* () {
+      const inner = yield* EventLog;
+      yield* inner.createTopics(protocolTopicSpecs);
+      // A Kafka-like log whose appends are held until `acked` (a slow link), and whose
+      // subscription hands over the hook it must await before committing.
+      const acked = yield* Deferred.make<void>();
+      const held = yield* Ref.make(0);
+      const hold = <A, E>(append: Effect.Effect<A, E>) => Effect.zipRight(Ref.update(held, (n) => n + 1), Effect.zipRight(Deferred.await(acked), append));
+      let beforeCommit: Effect.Effect<void> | undefined;
+      const slow: typeof EventLog.Service = {
+        ...inner,
+        adapter: "kafka",
+        append: (topic, key, value) => hold(inner.append(topic, key, value)),
+        appendBatch: (records) => hold(inner.appendBatch(records)),
+        subscribe: <E, R>(opts: SubscribeOptions<E, R>) => {
+          beforeCommit = opts.beforeCommit;
+          return inner.subscribe(opts);
+        },
+      };
+      for (const b of [1, 2, 3]) yield* appendEvent(inner, yield* propose(b));
+      const service = yield* runService(toyService).pipe(Effect.provideService(EventLog, slow));
+      yield* drain;
+      yield* TestClock.adjust("1 second");
+      yield* drain;
+      // All three finalize steps ran while the first append waits for its acknowledgement.
+      const state = (yield* service.snapshot) as unknown as { context: ToyContext };
+      expect(state.context.finalized).toEqual([1, 2, 3]);
+      expect(yield* Ref.get(held)).toBe(1);
+      expect(yield* finalizedIn(inner)).toEqual([]);
+      // Committing what was handled waits for the outputs queued before it.
+      expect(beforeCommit).toBeDefined();
+      const commit = yield* Effect.fork(beforeCommit ?? Effect.void);
+      yield* drain;
+      expect(Option.isNone(yield* Fiber.poll(commit))).toBe(true);
+      yield* Deferred.succeed(acked, undefined);
+      yield* Fiber.join(commit);
+      yield* service.idle;
+      // In step order, each once; the queued ones went out together.
+      const finalized = yield* finalizedIn(inner);
+      expect(finalized.map((e) => (e.payload as { block: number }).block)).toEqual([1, 2, 3]);
+      expect(new Set(finalized.map((e) => e.id)).size).toBe(3);
+      expect(yield* Ref.get(held)).toBe(2);
     }).pipe(Effect.provide(Layer.fresh(EmbeddedEventLog.layer()))),
   );
 

@@ -1,5 +1,5 @@
 import { describe, expect, layer } from "@effect/vitest";
-import { Effect, type Scope } from "effect";
+import { Deferred, Effect, type Scope } from "effect";
 import { KafkaCluster, startCluster, stopCluster } from "@zk-testnet/kafka";
 import { makeEmbeddedLog } from "./embedded.ts";
 import { sha256 } from "./jsonl.ts";
@@ -185,4 +185,36 @@ layer(KafkaCluster.single, { excludeTestServices: true, timeout: "240 seconds" }
       }).pipe(Effect.scoped),
     );
   });
+
+  // A service host appends its outputs after its handler returns (over Kafka): what it handled
+  // is committed only once `beforeCommit` says those outputs are in the log.
+  it.effect("kafka adapter: commits handled offsets only once beforeCommit resolves", () =>
+    Effect.gen(function* () {
+      const log = yield* open("kafka");
+      const topic = uniqueName("held");
+      const group = uniqueName("g");
+      yield* log.createTopics([{ name: topic, partitions: 1 }]);
+      const written = yield* Deferred.make<void>();
+      const seen: TestEvent[] = [];
+      let asked = 0;
+      const subscription = yield* log.subscribe({
+        group,
+        topics: [topic],
+        codec: testCodec,
+        beforeCommit: Effect.zipRight(
+          Effect.sync(() => void asked++),
+          Deferred.await(written),
+        ),
+        handler: (event) => Effect.sync(() => void seen.push(event)),
+      });
+      for (let n = 0; n < 3; n++) yield* log.append(topic, "k", JSON.stringify(testEvent("k", n)));
+      yield* eventually(() => seen.length === 3 && asked > 0, "60 seconds", "handled, and a commit begun");
+      // Handled, and a commit begun, but it may not land yet.
+      expect((yield* subscription.stats).committed).toEqual({});
+      expect((yield* log.committed(group, topic)).size).toBe(0);
+      yield* Deferred.succeed(written, undefined);
+      yield* eventually(() => Effect.runSync(subscription.stats).committed[`${topic}/0`] === 3, "60 seconds", "committed");
+      expect((yield* log.committed(group, topic)).get(0)).toBe(3);
+    }).pipe(Effect.scoped),
+  );
 });

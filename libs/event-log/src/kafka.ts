@@ -382,6 +382,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
           if (handled.size === 0) return;
           const taken = new Map(handled);
           handled.clear();
+          if (opts.beforeCommit !== undefined) await Runtime.runPromise(runtime)(opts.beforeCommit);
           const offsets = [...taken.values()].map((h) => ({ topic: h.topic, partition: h.partition, offset: String(h.offset) }));
           try {
             await consumer.commitOffsets(offsets);

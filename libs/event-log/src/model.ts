@@ -87,6 +87,11 @@ export interface SubscribeOptions<E, R> {
   readonly commit?: CommitPolicy;
   /** Where a group with no committed offset starts. Default: earliest. */
   readonly from?: "earliest" | "latest";
+  /**
+   * Awaited before offsets are committed (Kafka adapter): a handler whose work goes on after it
+   * returns (outputs still being appended) holds the commit of what it handled until it is done.
+   */
+  readonly beforeCommit?: Effect.Effect<void>;
 }
 
 /** A running consumer-group member. */
