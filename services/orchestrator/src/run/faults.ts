@@ -327,6 +327,21 @@ export const forgeryTarget = (log: EventLogApi, prover: string) =>
     return open.at(-1) ?? assigned.at(-1);
   });
 
+/**
+ * `forgeryTarget`, looked for again every 50 ms (on the Clock) for up to two slots while there
+ * is none: a node handed out just before the fault's slot may not be in the log yet (its
+ * NodeAssigned is made, but the aggregator's append is still on its way).
+ */
+export const awaitForgeryTarget = (network: NetworkConfig, log: EventLogApi, prover: string) =>
+  Effect.gen(function* () {
+    const giveUpAt = (yield* Clock.currentTimeMillis) + 2 * network.params.slotMs;
+    for (;;) {
+      const found = yield* forgeryTarget(log, prover);
+      if (found !== undefined || (yield* Clock.currentTimeMillis) >= giveUpAt) return found;
+      yield* Effect.sleep(Duration.millis(50));
+    }
+  });
+
 /** A proof of the assigned node as `prover` would sign it, but signed with a key derived from a seed nobody registered. */
 export const forgedProof = (network: NetworkConfig, assigned: Assigned, prover: string) => {
   const statement: ProofStatement = {
@@ -388,7 +403,7 @@ export const injectFaults = (network: NetworkConfig, steps: readonly FaultStep[]
       if (skipped.has(f.step)) continue;
       yield* sleepUntil(slotStart(network, f.at), appliesFirst(f.step));
       const { step } = f;
-      const forgery = f.type === "FaultInjected" && step.kind === "forge" ? yield* forgeryTarget(log, step.target) : undefined;
+      const forgery = f.type === "FaultInjected" && step.kind === "forge" ? yield* awaitForgeryTarget(network, log, step.target) : undefined;
       const payload =
         f.type === "FaultInjected" && step.kind === "forge"
           ? { ...f.payload, params: { ...f.payload.params, node: forgery === undefined ? "none" : `${forgery.payload.block}/${forgery.payload.level}/${forgery.payload.index}` } }

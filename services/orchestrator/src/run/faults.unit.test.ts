@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest";
 import { Effect, Either, TestClock } from "effect";
-import { makeEmbeddedLog, EventLog, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { appendEvents, makeEmbeddedLog, EventLog, protocolCodec, protocolTopicSpecs } from "@zk-testnet/event-log";
+import { makeEvent, type BlockNumber, type Hash, type Level, type NodeIndex, type ProverId, type Slot, type Timestamp } from "@zk-testnet/protocol";
 import { makeNetwork, slotStart } from "@zk-testnet/network";
 import { faultEvents, injectFaults, malformedRecords, parseFaultSpec, unsupported, type FaultBackends } from "./faults.ts";
 
@@ -151,6 +152,43 @@ describe("fault injector", () => {
     }).pipe(Effect.scoped),
   );
 
+  it.effect("forges a proof of a node handed out just after the fault's slot began (its NodeAssigned still on its way to the log)", () =>
+    Effect.gen(function* () {
+      const net = Either.getOrThrow(makeNetwork({ seed: "inject", genesisMs: 1_000, slots: 4, provers: 3, slotMs: 1_000 }));
+      const log = yield* makeEmbeddedLog();
+      yield* log.createTopics(protocolTopicSpecs);
+      const steps = parseFaultSpec("forge:prover-2@slot1", net);
+      if (typeof steps === "string") throw new Error(steps);
+      yield* Effect.forkScoped(injectFaults(net, steps).pipe(Effect.provideService(EventLog, log)));
+      yield* TestClock.adjust(slotStart(net, 1) + 120);
+      const assigned = yield* makeEvent({
+        type: "NodeAssigned",
+        source: "aggregator",
+        causationId: null,
+        position: 0,
+        correlationId: "block-0",
+        slot: 1 as Slot,
+        payload: {
+          block: 0 as BlockNumber,
+          level: 0 as Level,
+          index: 1 as NodeIndex,
+          prover: "prover-2" as ProverId,
+          publicInput: "ab".repeat(32) as Hash,
+          childProofHashes: [],
+          deadline: slotStart(net, 4) as Timestamp,
+        },
+      });
+      yield* appendEvents(log, [assigned]);
+      yield* TestClock.adjust(slotStart(net, 4));
+      const faults = (yield* log.read("testnet.faults")).map((r) => Either.getOrThrow(protocolCodec.decode(r.value)));
+      expect(faults.map((e) => [e.type, e.payload])).toEqual([["FaultInjected", { fault: "forge", target: "prover-2", params: { node: "0/0/1" } }]]);
+      expect(faults[0]!.time).toBeGreaterThanOrEqual(slotStart(net, 1) + 120);
+      expect(faults[0]!.time).toBeLessThan(slotStart(net, 1) + 200);
+      const forged = (yield* log.read("proving.proofs")).map((r) => Either.getOrThrow(protocolCodec.decode(r.value)));
+      expect(forged.map((e) => [e.type, e.source, (e.payload as { prover: string }).prover])).toEqual([["ProofSubmitted", "orchestrator", "prover-2"]]);
+    }).pipe(Effect.scoped),
+  );
+
   it.effect("appends each fault at its slot start; carries out what needs only the log; leaves out what this mode cannot do", () =>
     Effect.gen(function* () {
       const net = Either.getOrThrow(makeNetwork({ seed: "inject", genesisMs: 1_000, slots: 4, provers: 3, slotMs: 1_000 }));
@@ -163,14 +201,14 @@ describe("fault injector", () => {
       if (typeof steps === "string") throw new Error(steps);
       // No service control and no delivery wrapper here: the crash and the duplicate are left out.
       yield* Effect.forkScoped(injectFaults(net, steps).pipe(Effect.provideService(EventLog, log)));
-      yield* TestClock.adjust(slotStart(net, 3));
+      yield* TestClock.adjust(slotStart(net, 5));
       const faults = (yield* log.read("testnet.faults")).map((r) => Either.getOrThrow(protocolCodec.decode(r.value)));
       expect(faults.map((e) => [e.type, e.time, e.payload])).toEqual([
         ["FaultInjected", slotStart(net, 1), { fault: "grief", target: "aggregator", params: { prover: "prover-2" } }],
         ["FaultHealed", slotStart(net, 2), { fault: "grief", target: "aggregator" }],
         ["FaultInjected", slotStart(net, 2), { fault: "malformed", target: "l2.blocks", params: {} }],
-        // No node was ever assigned: nothing to forge, and the event says so.
-        ["FaultInjected", slotStart(net, 2), { fault: "forge", target: "unregistered", params: { node: "none" } }],
+        // No node was ever assigned: it looked for one for two slots, nothing to forge, and the event says so.
+        ["FaultInjected", slotStart(net, 4), { fault: "forge", target: "unregistered", params: { node: "none" } }],
       ]);
       const raw = yield* log.read("l2.blocks");
       expect(raw.map((r) => r.value)).toEqual(malformedRecords("l2.blocks", raw[0]!.key).map((r) => r.value));
