@@ -18,8 +18,9 @@ const USAGE = `usage: testnet <command>
   scenario list                  the scenarios of e2e/scenarios: name, modes, description
   scenario run <name|file|all>... [--mode sim|embedded|kafka|containers] [--seed S] [--seeds N]
      [--report-dir DIR] [--jobs N] [--brokers host:port,...]
-                                 run scenarios over seeds, check invariants and expectations; writes
-                                 JUnit XML and JSON reports (default reports/scenarios); exit 1 if any fails
+                                 run scenarios over seeds (sim: each scenario's, 20 by default; other
+                                 modes: seed 1), check invariants and expectations; writes JUnit XML
+                                 and JSON reports (default reports/scenarios); exit 1 if any fails
   replay FILE.jsonl [--network FILE]
                                  rebuild every service's state from a log; print state hashes and ledger totals
   test [--tier all|unit|int|e2e] [--no-lint] [-- vitest args]

@@ -64,7 +64,7 @@ const brokersOf = (raw: string | true | undefined, mode: Mode, runs: number) =>
     if (mode !== "kafka") return yield* new UsageError({ message: "--brokers needs --mode kafka" });
     const brokers = String(raw).split(",");
     if (brokers.some((b) => !/^[\w.-]+:\d{1,5}$/.test(b))) return yield* new UsageError({ message: `--brokers must be host:port[,host:port...], got ${String(raw)}` });
-    if (runs !== 1) return yield* new UsageError({ message: "--brokers takes one run (one scenario and --seed S): runs would share the broker's topics" });
+    if (runs !== 1) return yield* new UsageError({ message: "--brokers takes one run (one scenario, one seed): runs would share the broker's topics" });
     const answers = yield* Effect.forEach(brokers, (b) => {
       const [host, port] = b.split(":");
       return Effect.promise(() => apiVersionsProbe(host!, Number(port), 3_000));
@@ -85,8 +85,12 @@ const runCommand = (argv: readonly string[]) =>
     if (seeds instanceof UsageError) return yield* seeds;
     const jobs = intFlag(f, "jobs", 0, 1, 64);
     if (jobs instanceof UsageError) return yield* jobs;
-    const seed = typeof f["seed"] === "string" ? f["seed"] : undefined;
-    if (seed !== undefined && seeds !== undefined) return yield* new UsageError({ message: "--seed and --seeds exclude each other" });
+    const given = typeof f["seed"] === "string" ? f["seed"] : undefined;
+    if (given !== undefined && seeds !== undefined) return yield* new UsageError({ message: "--seed and --seeds exclude each other" });
+    // A simulation runs each scenario's seeds (20 by default, seconds in all); a real-time run
+    // takes its slots on the wall clock (30 s to a minute a run in kafka or containers mode), so
+    // without --seed or --seeds it runs seed 1 alone.
+    const seed = given ?? (mode !== "sim" && seeds === undefined ? "1" : undefined);
 
     const scenarios: Scenario[] = [];
     for (const ref of parsed.positionals) {

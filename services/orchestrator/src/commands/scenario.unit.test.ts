@@ -43,8 +43,11 @@ describe("testnet scenario", () => {
     [["scenario", "run", "baseline-honest", "--mode", "cloud"], /--mode must be one of sim, embedded, kafka, containers, got cloud/],
     [["scenario", "run", "baseline-honest", "--seed", "1", "--seeds", "2"], /--seed and --seeds exclude each other/],
     [["scenario", "run", "baseline-honest", "--brokers", "127.0.0.1:9092"], /--brokers needs --mode kafka/],
-    [["scenario", "run", "baseline-honest", "--mode", "kafka", "--brokers", "127.0.0.1:1"], /--brokers takes one run/],
+    [["scenario", "run", "baseline-honest", "--mode", "kafka", "--seeds", "2", "--brokers", "127.0.0.1:1"], /--brokers takes one run/],
+    [["scenario", "run", "all", "--mode", "kafka", "--brokers", "127.0.0.1:1"], /--brokers takes one run/],
     [["scenario", "run", "baseline-honest", "--mode", "kafka", "--seed", "1", "--brokers", "127.0.0.1:1"], /no Kafka broker answers at 127\.0\.0\.1:1/],
+    // A real-time mode runs seed 1 alone unless told otherwise: one run, so --brokers may serve it.
+    [["scenario", "run", "baseline-honest", "--mode", "kafka", "--brokers", "127.0.0.1:1"], /no Kafka broker answers at 127\.0\.0\.1:1/],
     [["scenario", "run", "/nonexistent/x.yaml"], /\/nonexistent\/x\.yaml: no such file/],
     [["scenario", "run", badFile], /bad\.yaml:6: expect\.takeovers\.atleast: is not a field here/],
     [["scenario", "run", failingFile, "--mode", "embedded"], /scenario never-takes-over runs in sim, not embedded/],
