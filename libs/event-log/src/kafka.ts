@@ -6,6 +6,8 @@ import { processRecord, dedupeOf, newStats, snapshot } from "./consume.ts";
 import { RecordTooLarge, TopicMissing, type EventLogError } from "./errors.ts";
 import { parseJsonl, toJsonl, topicsOf } from "./jsonl.ts";
 import { fromKafkaJs, isTransient } from "./kafka-errors.ts";
+// Before any client exists: kafkajs's idle 1-ms request-queue timer loop (see the module).
+import "./kafkajs-patch.ts";
 import { dlqTopicOf, type AppendInput, type AppendResult, type LogRecord, type SubscribeOptions, type Subscription, type TopicSpec } from "./model.ts";
 import { partitionOf } from "./partitioner.ts";
 import { EventLog, type EventLogApi } from "./port.ts";
