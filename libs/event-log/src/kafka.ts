@@ -127,11 +127,17 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
       allowAutoTopicCreation: false,
       retry: { retries: 0 },
     });
+    /** Connecting, admin requests, reads and subscribing are retried within this budget. */
+    const connectRetry = retrySchedule(options.connectBudget ?? "30 seconds");
+    /** Retries `effect` within the connect budget while its failure is transient. */
+    const retryTransient = <A>(effect: Effect.Effect<A, EventLogError>): Effect.Effect<A, EventLogError> =>
+      Effect.retry(effect, { schedule: connectRetry, while: isTransient });
+
     yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () => Promise.all([admin.connect(), producer.connect()]),
         catch: (e) => fromKafkaJs(e, "connect"),
-      }).pipe(Effect.retry(retrySchedule(options.connectBudget ?? "30 seconds"))),
+      }).pipe(Effect.retry(connectRetry)),
       () => Effect.promise(() => Promise.allSettled([producer.disconnect(), admin.disconnect()])),
     );
 
@@ -145,9 +151,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
      * only forgets it after its session times out.
      */
     const adminCall = <A>(operation: string, request: () => Promise<A>, topic?: string): Effect.Effect<A, EventLogError> =>
-      Effect.tryPromise({ try: request, catch: (e) => kafkaError(e, operation, topic) }).pipe(
-        Effect.retry({ schedule: retrySchedule(options.connectBudget ?? "30 seconds"), while: isTransient }),
-      );
+      retryTransient(Effect.tryPromise({ try: request, catch: (e) => kafkaError(e, operation, topic) }));
 
     for (const name of yield* adminCall("listTopics", () => admin.listTopics())) known.add(name);
     const ensureKnown = (topic: string) =>
@@ -315,7 +319,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
 
     /** Reads a topic from `fromOffset` to the high watermarks taken at the start; a transient failure reads it again. */
     const read = (topic: string, fromOffset = 0): Effect.Effect<readonly LogRecord[], EventLogError> =>
-      readOnce(topic, fromOffset).pipe(Effect.retry({ schedule: retrySchedule(options.connectBudget ?? "30 seconds"), while: isTransient }));
+      retryTransient(readOnce(topic, fromOffset));
 
     const readOnce = (topic: string, fromOffset: number): Effect.Effect<readonly LogRecord[], EventLogError> =>
       Effect.gen(function* () {
@@ -423,7 +427,7 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
         const run = (c: kafkajs.Consumer) =>
           Effect.gen(function* () {
             yield* Effect.tryPromise({ try: () => c.connect(), catch: (e) => kafkaError(e, "subscribe") }).pipe(
-              Effect.retry(retrySchedule(options.connectBudget ?? "30 seconds")),
+              Effect.retry(connectRetry),
             );
             c.on(c.events.GROUP_JOIN, () => Deferred.unsafeDone(started, Effect.void));
             // A crash kafkajs does not restart from (a non-retriable error) renews the consumer.
@@ -432,10 +436,12 @@ export const makeKafkaLog = (options: KafkaLogOptions): Effect.Effect<EventLogAp
             });
             // A broker whose metadata lags behind a fresh topic answers that it does not know it: retried.
             for (const topic of opts.topics) {
-              yield* Effect.tryPromise({
-                try: () => c.subscribe({ topic, fromBeginning: (opts.from ?? "earliest") === "earliest" }),
-                catch: (e) => kafkaError(e, "subscribe", topic),
-              }).pipe(Effect.retry({ schedule: retrySchedule(options.connectBudget ?? "30 seconds"), while: isTransient }));
+              yield* retryTransient(
+                Effect.tryPromise({
+                  try: () => c.subscribe({ topic, fromBeginning: (opts.from ?? "earliest") === "earliest" }),
+                  catch: (e) => kafkaError(e, "subscribe", topic),
+                }),
+              );
             }
             yield* Effect.tryPromise({
               try: async () => {

@@ -441,7 +441,7 @@ const onPostReceipt = (context: L1Context, tx: EventOf<"PostReceipt">): L1Step =
   if (excused === undefined) return unchanged(recorded);
   const { [faultKey("missed", prover, tx.payload)]: _released, ...slashes } = recorded.slashes;
   const rest = entries.filter((e) => e !== excused);
-  const { [blockKey]: _settled, ...others } = recorded.held;
+  const { [blockKey]: _held, ...others } = recorded.held;
   const ledger = returnStake(recorded.ledger, prover, excused.amount);
   const released: L1Context = { ...recorded, ledger, slashes, held: rest.length === 0 ? others : { ...others, [blockKey]: rest } };
   const slot = slotOf(context.network, tx.time);
